@@ -1,0 +1,1 @@
+"""One module per actor; each exposes `run(...)`, started by the supervisor."""

@@ -1,0 +1,2 @@
+"""Pure functions: detection, language, contacts, rule-based review, rendering, texts, stats.
+Nothing here does I/O."""

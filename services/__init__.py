@@ -1,0 +1,1 @@
+"""Thin adapters over third-party libraries, behind the Protocols in `services.ports`."""

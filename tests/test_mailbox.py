@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from resumebek.errors import MailboxClosed
+from resumebek.runtime import Address, Mailbox
+from tests.fakes import Recorder
+
+
+async def test_messages_arrive_in_order_and_iteration_marks_them_done() -> None:
+    box: Mailbox[int] = Mailbox("a", 4)
+    for i in range(3):
+        await box.send(i)
+    box.close()
+    got = [m async for m in box]
+    assert got == [0, 1, 2]
+    assert box.stats().in_flight == 0
+
+
+async def test_send_waits_for_room_then_delivers() -> None:
+    box: Mailbox[int] = Mailbox("a", 1)
+    await box.send(1)
+    order: list[str] = []
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg:
+
+            async def producer() -> None:
+                await box.send(2)
+                order.append("sent 2")
+
+            tg.start_soon(producer)
+            await anyio.wait_all_tasks_blocked()
+            assert order == []  # blocked: the box is full
+            async with box.take() as first:
+                order.append(f"took {first}")
+    async with box.take() as second:
+        assert second == 2
+    assert order == ["took 1", "sent 2"]
+
+
+async def test_a_crash_redelivers_once_then_dead_letters() -> None:
+    box: Mailbox[str] = Mailbox("a", 4)
+    await box.send("poison")
+    await box.send("next")
+    assert await box.receive() == "poison"  # the actor crashes while handling it
+    assert box.recover(crashed=True) == []
+    assert await box.receive() == "poison"  # redelivered first, before "next"
+    assert box.recover(crashed=True) == ["poison"]  # second crash: dead letter
+    assert await box.receive() == "next"
+
+
+async def test_a_stop_that_is_not_a_crash_does_not_count() -> None:
+    box: Mailbox[str] = Mailbox("a", 4)
+    await box.send("m")
+    await box.receive()
+    for _ in range(3):
+        assert box.recover(crashed=False) == []
+        assert await box.receive() == "m"
+
+
+async def test_closed_intake_refuses_senders_and_ends_iteration_after_draining() -> None:
+    box: Mailbox[int] = Mailbox("a", 4)
+    await box.send(1)
+    box.close()
+    with pytest.raises(MailboxClosed):
+        await box.send(2)
+    assert not box.send_nowait(3)
+    assert [m async for m in box] == [1]
+    stats = box.stats()
+    assert stats.dropped == 1 and stats.high_water == 1 and stats.closed
+
+
+def test_send_nowait_counts_drops_when_full() -> None:
+    box: Mailbox[int] = Mailbox("a", 2)
+    assert [box.send_nowait(i) for i in range(4)] == [True, True, False, False]
+    assert box.stats().dropped == 2
+
+
+def test_recorder_is_an_address() -> None:
+    rec: Address[int] = Recorder()
+    box: Address[int] = Mailbox("x", 1)
+    assert rec.name and box.name == "x"
