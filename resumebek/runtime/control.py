@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from anyio.abc import SocketStream, TaskStatus
+from anyio.abc import SocketListener, SocketStream, TaskStatus
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from resumebek.errors import AlreadyRunning, ConfigError, ControlUnavailable, UnknownActor
@@ -44,15 +44,25 @@ def control_socket_path(data_dir: Path) -> Path:
 # ---------------------------------------------------------------- server
 
 
-async def serve_control(
-    sup: Supervisor, path: Path, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
-) -> None:
-    """Listen on `path` until cancelled; the socket file is removed on the way out."""
+async def open_control(path: Path) -> SocketListener:
+    """Bind the control socket (owner-only), replacing a stale one from a killed process.
+
+    Raises AlreadyRunning if a live process answers on it, ConfigError if it cannot be used."""
     if len(os.fsencode(path)) > _MAX_UNIX_PATH:
         raise ConfigError("DATA_DIR", f"too long for the control socket (> {_MAX_UNIX_PATH} bytes)")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(path.parent)
     await _clear_stale(path)
-    listener = await anyio.create_unix_listener(path, mode=0o600)
+    return await anyio.create_unix_listener(path, mode=0o600)
+
+
+async def serve_control(
+    sup: Supervisor,
+    listener: SocketListener,
+    path: Path,
+    *,
+    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """Answer control requests until cancelled; the socket file is removed on the way out."""
     ours = _inode(path)
     try:
         async with listener:
@@ -87,6 +97,10 @@ async def _clear_stale(path: Path) -> None:
 
 
 # Small local file operations: instant, so they run inline rather than in a thread.
+def _mkdir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+
+
 def _lstat_mode(path: Path) -> int:
     return path.lstat().st_mode
 

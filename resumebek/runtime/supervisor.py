@@ -180,19 +180,25 @@ class Supervisor:
 
     async def run(self) -> int:
         """Run the tree until SIGTERM/SIGINT or request_shutdown() (0), or until one actor
-        exceeds the restart intensity (1). Returns the process exit code."""
+        exceeds the restart intensity (1). Returns the process exit code.
+
+        Raises AlreadyRunning (another live process owns the control socket) or
+        ConfigError (unusable socket path) before any child starts."""
+        from resumebek.runtime.control import open_control, serve_control  # import cycle
+
         self._running = True
         for child in self._order:
             child.mailbox = self._mailboxes.get(child.name)
         for name in self._mailboxes.keys() - self._children.keys():
             log.warning("supervisor.orphan_mailbox name=%s: no actor reads it", name)
+        listener = None
+        if self._control_path is not None:
+            listener = await open_control(self._control_path)
         async with anyio.create_task_group() as tg:
             if self._handle_signals:
                 tg.start_soon(self._watch_signals)
-            if self._control_path is not None:
-                from resumebek.runtime.control import serve_control  # avoids an import cycle
-
-                await tg.start(serve_control, self, self._control_path)
+            if listener is not None and self._control_path is not None:
+                await tg.start(serve_control, self, listener, self._control_path)
             for child in self._order:
                 await tg.start(self._child_loop, child)
             log.info("supervisor.started actors=%s", ",".join(self.names))
