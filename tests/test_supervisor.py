@@ -4,6 +4,7 @@ is about backoff."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -413,3 +414,46 @@ async def test_services_without_a_hook_are_cancelled_at_shutdown() -> None:
         assert status(sup, "http").kind == "service"
     assert codes == [0] and cancelled.is_set()
     assert status(sup, "http").state == "stopped"
+
+
+async def test_crash_logs_and_status_carry_the_class_name_never_the_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sup, dead = make()
+    box: Mailbox[str] = sup.mailbox("worker")
+
+    async def worker() -> None:
+        async for msg in box:
+            raise ValueError(f"could not parse {msg}")
+
+    sup.add("worker", start=worker)
+    with caplog.at_level(logging.DEBUG):
+        async with running(sup):
+            await box.send("aigerim@example.kz")
+            await settle(sup, "worker", lambda s: s.dead_letters == 1)
+    assert "aigerim@example.kz" not in caplog.text
+    assert "kind=ValueError" in caplog.text and "actor=worker" in caplog.text
+    assert status(sup, "worker").last_error == "ValueError"
+    assert dead.items == [("worker", "aigerim@example.kz", "ValueError")]
+
+
+async def test_an_exception_group_is_reported_by_its_first_leaf() -> None:
+    sup, _ = make()
+    runs = 0
+
+    async def service() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_raise_crash)
+        await anyio.sleep_forever()
+
+    sup.add("svc", start=service)
+    async with running(sup):
+        st = await settle(sup, "svc", lambda s: s.restarts == 1)
+    assert st.last_error == "Crash"
+
+
+async def _raise_crash() -> None:
+    raise Crash
