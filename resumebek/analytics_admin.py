@@ -35,17 +35,18 @@ def tally_day(directory: Path, day: date, zone_name: str) -> dict[date, Tally]:
     return tallies
 
 
-def _workers(n_days: int) -> int:
+def auto_workers(n_days: int) -> int:
+    """Worker processes worth starting for `n_days` files (a process costs ~50 ms)."""
     return max(1, min(n_days // 4, os.cpu_count() or 1, 8))
 
 
 def tally_range(
-    directory: Path, days: Iterable[date], zone_name: str, *, parallel: bool = True
+    directory: Path, days: Iterable[date], zone_name: str, *, workers: int | None = None
 ) -> dict[date, Tally]:
-    """Tallies for the given days; with `parallel`, files are parsed in worker processes
-    (only from the command line: forking inside the running bot is not safe)."""
+    """Tallies for the given days; with workers > 1 the files are parsed in worker processes
+    (command line only: forking inside the running bot is not safe). None: decide by size."""
     wanted = list(days)
-    workers = _workers(len(wanted)) if parallel else 1
+    workers = auto_workers(len(wanted)) if workers is None else max(1, workers)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(
@@ -63,14 +64,16 @@ def tally_range(
     return merged
 
 
-def load_summary(settings: Settings, start: date, end: date, *, parallel: bool = True) -> Summary:
+def load_summary(
+    settings: Settings, start: date, end: date, *, workers: int | None = None
+) -> Summary:
     """Stats for start..end inclusive (local days in TIMEZONE); the day before `start` is
     read too, for the day-over-day trend."""
     if end < start:
         raise ValueError("the range ends before it starts")
     before = start - timedelta(days=1)
     tallies = tally_range(
-        analytics_dir(settings), _days(before, end), settings.timezone, parallel=parallel
+        analytics_dir(settings), _days(before, end), settings.timezone, workers=workers
     )
     return summarize(tallies, start, end, previous=tallies.get(before))
 
@@ -85,10 +88,18 @@ def local_today(settings: Settings, now: float) -> date:
     return datetime.fromtimestamp(now, settings.zone).date()
 
 
-def build_report(settings: Settings, now: float, *, days: int = 30, parallel: bool = True) -> str:
-    end = local_today(settings, now)
+def build_report(
+    settings: Settings,
+    now: float,
+    *,
+    days: int = 30,
+    end: date | None = None,
+    workers: int | None = None,
+) -> str:
+    """The HTML report for `days` local days ending with `end` (default: today)."""
+    end = end or local_today(settings, now)
     start = end - timedelta(days=days - 1)
-    summary = load_summary(settings, start, end, parallel=parallel)
+    summary = load_summary(settings, start, end, workers=workers)
     generated = datetime.fromtimestamp(now, settings.zone)
     return render_report(summary, generated_at=generated, timezone=settings.timezone)
 
@@ -182,8 +193,8 @@ def admin_summary(settings: Settings, now: float, lang: Language) -> tuple[str, 
     words = _LABELS.get(lang, _LABELS["en"])
     days = min(30, settings.analytics_retention_days)
     today = local_today(settings, now)
-    day = load_summary(settings, today, today, parallel=False)
-    week = load_summary(settings, today - timedelta(days=6), today, parallel=False)
+    day = load_summary(settings, today, today, workers=1)
+    week = load_summary(settings, today - timedelta(days=6), today, workers=1)
     text = "\n".join(
         [
             f"📊 <b>{html.escape(words['title'])}</b>",
@@ -195,5 +206,5 @@ def admin_summary(settings: Settings, now: float, lang: Language) -> tuple[str, 
             html.escape(words["attached"].format(days=days)),
         ]
     )
-    report = build_report(settings, now, days=days, parallel=False)
+    report = build_report(settings, now, days=days, workers=1)
     return text, report.encode("utf-8")
