@@ -133,3 +133,15 @@ def test_output_shapes_are_plain(settings: Settings) -> None:
     rows = dict(summary_rows(s))
     assert rows["conversion"] == "33.3%" and rows["thumbs_up.source.rules"] == "100.0% of 1"
     assert rows["trend.delivered"] == "1 -> 2 (+100%)" and rows["busiest_hour"] == "09:00"
+
+
+def test_timestamps_in_other_forms_are_read_in_the_zone() -> None:
+    events = [
+        {"ts": "2026-05-09T19:30:00Z", "event": "resume_received", "user": "u"},  # 00:30 local
+        {"ts": "2026-05-10T08:00:00", "event": "resume_received", "user": "u"},  # naive: local
+        {"ts": "yesterday at noon", "event": "resume_received", "user": "u"},  # unreadable
+    ]
+    tallies = tally_events(events, ZoneInfo("Asia/Almaty"))
+    assert list(tallies) == [SUN]
+    s = summarize(tallies, SUN, SUN)
+    assert s.received == 2 and s.hours == hours_with(0, 8)

@@ -88,9 +88,12 @@ def tally_events(events: Iterable[Mapping[str, Any]], zone: tzinfo) -> dict[date
         slot = slots.get(key)
         if slot is None:
             try:
-                local = datetime.fromisoformat(ts).astimezone(zone)
+                parsed = datetime.fromisoformat(ts)
             except ValueError:
                 continue
+            if parsed.tzinfo is None:  # not written by our writer; read it as local time
+                parsed = parsed.replace(tzinfo=zone)
+            local = parsed.astimezone(zone)
             day = local.date()
             tally = tallies.get(day)
             if tally is None:
