@@ -85,14 +85,21 @@ class _Encoder:
             log.debug("analytics.invalid event=%s problem=%s", name, problem)
             return None
         day, ts = self._local(ev.at)
+        fields = ev.fields
+        user = None if ev.user is None else self._pseudonym(ev.user)
+        if "user_ref" in fields:  # pseudonymized by the producer (a click token)
+            fields = dict(fields)
+            ref = fields.pop("user_ref")
+            if user is None and isinstance(ref, str):
+                user = ref
         line: dict[str, object] = {
             "v": SCHEMA_VERSION,
             "ts": ts,
             "event": ev.name,
-            "user": None if ev.user is None else self._pseudonym(ev.user),
+            "user": user,
             "trace": ev.trace,
         }
-        line.update(ev.fields)
+        line.update(fields)
         return day, orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
 
 
