@@ -172,7 +172,7 @@ def test_closed_days_are_cached_and_the_cache_follows_the_files(settings: Settin
 
 
 def test_a_followup_failure_that_will_be_retried_is_not_a_failure() -> None:
-    events = [
+    events: list[dict[str, object]] = [
         {"ts": "2026-05-10T10:00:00+05:00", "event": "followup_failed", "reason": "failed",
          "final": False},
         {"ts": "2026-05-10T11:00:00+05:00", "event": "followup_failed", "reason": "blocked",
