@@ -160,11 +160,12 @@ class _Upkeep:
     def report_drops(self) -> None:
         """Count mailbox drops and invalid events in metrics and in the files themselves
         (an `analytics_dropped` line), so `resumebek stats` shows them."""
-        full = self.inbox.stats().dropped - _reported_drops.get(self.inbox, 0)
+        dropped_so_far = self.inbox.stats().dropped
+        full = dropped_so_far - _reported_drops.get(self.inbox, 0)
         invalid = self.encoder.invalid - self.invalid_reported
         if full <= 0 and invalid <= 0:
             return
-        _reported_drops[self.inbox] = self.inbox.stats().dropped
+        _reported_drops[self.inbox] = dropped_so_far
         self.invalid_reported = self.encoder.invalid
         metrics.ANALYTICS_DROPPED.inc(max(full, 0) + invalid)
         log.warning("analytics.dropped mailbox_full=%d invalid=%d", max(full, 0), invalid)
