@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,12 +42,42 @@ from services.ports import Clock
 log = logging.getLogger(__name__)
 
 ActorStatus = Mapping[str, object]
-"""One actor's row, as the supervisor reports it. Keys read (others are ignored):
-`name` (str), `state` (str, e.g. "running"), `restarts`, `mailbox_depth`, `mailbox_size`,
-`processed`, `dead_letters` (numbers). A missing number is simply not exported."""
+"""One actor's row, as `resumebek.runtime.supervisor.ActorStatus.to_dict()` gives it. Keys
+read (others are ignored): `name`, `state` ("running", "backoff", ...), `restart`
+("permanent", ...), and the numbers `restarts`, `depth`, `in_flight`, `high_water`,
+`processed`, `dropped`, `dead_letters`. A missing number is simply not exported; free text
+such as `last_error` never is."""
 
 GRACEFUL_STOP_S = 3  # open requests get this long to finish once the supervisor cancels us
-_RUNNING_STATES = frozenset({"running"})
+
+# (metric suffix, row key, help, is a counter)
+_ACTOR_SERIES: tuple[tuple[str, str, str, bool], ...] = (
+    ("mailbox_depth", "depth", "Messages queued for the actor (redeliveries included)", False),
+    ("in_flight", "in_flight", "Messages the actor has taken and not finished", False),
+    ("mailbox_high_water", "high_water", "Deepest the mailbox has been", False),
+    ("restarts", "restarts", "Restarts since the process started", True),
+    ("processed", "processed", "Messages the actor finished", True),
+    ("dropped", "dropped", "Messages refused by a full mailbox (send_nowait)", True),
+    ("dead_letters", "dead_letters", "Messages that crashed the actor twice", True),
+)
+
+
+# ---------------------------------------------------------------- health and readiness
+
+
+def tree_healthy(rows: Sequence[ActorStatus]) -> bool:
+    """The supervisor runs its tree: there is one, and no actor has failed for good."""
+    return bool(rows) and all(row.get("state") != "failed" for row in rows)
+
+
+def tree_ready(rows: Sequence[ActorStatus], *, gateway_connected: bool) -> bool:
+    """Every permanent actor is running and the Telegram gateway is connected."""
+    permanent = [row for row in rows if row.get("restart", "permanent") == "permanent"]
+    return (
+        gateway_connected
+        and bool(permanent)
+        and all(row.get("state") == "running" for row in permanent)
+    )
 
 
 # ---------------------------------------------------------------- /metrics
@@ -76,39 +106,25 @@ class ActorCollector:
             "The actor's current state (1 for it)",
             labels=["actor", "state"],
         )
-        depth = GaugeMetricFamily(
-            "resumebek_actor_mailbox_depth", "Messages queued for the actor", labels=["actor"]
-        )
-        size = GaugeMetricFamily(
-            "resumebek_actor_mailbox_size", "Capacity of the actor's mailbox", labels=["actor"]
-        )
-        restarts = CounterMetricFamily(
-            "resumebek_actor_restarts", "Restarts since the process started", labels=["actor"]
-        )
-        processed = CounterMetricFamily(
-            "resumebek_actor_processed", "Messages the actor finished", labels=["actor"]
-        )
-        dead = CounterMetricFamily(
-            "resumebek_actor_dead_letters",
-            "Messages that crashed the actor twice",
-            labels=["actor"],
-        )
+        series: list[tuple[str, GaugeMetricFamily | CounterMetricFamily]] = []
+        for suffix, key, help_text, is_counter in _ACTOR_SERIES:
+            family_type = CounterMetricFamily if is_counter else GaugeMetricFamily
+            series.append(
+                (key, family_type(f"resumebek_actor_{suffix}", help_text, labels=["actor"]))
+            )
         for row in rows:
             name = str(row.get("name", "?"))
             current = str(row.get("state", "unknown"))
-            up.add_metric([name], 1.0 if current in _RUNNING_STATES else 0.0)
+            up.add_metric([name], 1.0 if current == "running" else 0.0)
             state.add_metric([name, current], 1.0)
-            for family, key in (
-                (depth, "mailbox_depth"),
-                (size, "mailbox_size"),
-                (restarts, "restarts"),
-                (processed, "processed"),
-                (dead, "dead_letters"),
-            ):
+            for key, family in series:
                 value = _number(row, key)
                 if value is not None:
                     family.add_metric([name], value)
-        yield from (up, state, depth, size, restarts, processed, dead)
+        yield up
+        yield state
+        for _, family in series:
+            yield family
 
 
 class _Exposition:
@@ -287,3 +303,27 @@ async def serve_from_settings(
         photos_url=settings.ai_photos_url,
         task_status=task_status,
     )
+
+
+def http_service(
+    settings: Settings,
+    *,
+    actor_status: Callable[[], Sequence[ActorStatus]],
+    gateway_connected: Callable[[], bool],
+    to_analytics: Address[AnalyticsEvent],
+    clock: Clock,
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The start function of the "http" child for `Supervisor.add`: health and readiness
+    computed from the status rows and the gateway, everything else from Settings."""
+
+    async def start() -> None:
+        await serve_from_settings(
+            settings,
+            health=lambda: tree_healthy(actor_status()),
+            ready=lambda: tree_ready(actor_status(), gateway_connected=gateway_connected()),
+            actor_status=actor_status,
+            to_analytics=to_analytics,
+            clock=clock,
+        )
+
+    return start

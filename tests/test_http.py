@@ -13,13 +13,54 @@ import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from resumebek.domain.click_token import ClickToken, derive_click_key, sign_click
+from resumebek.config import load_settings
+from resumebek.domain.click_token import ClickToken, click_key, derive_click_key, sign_click
 from resumebek.messages import AnalyticsEvent
-from services.http import analytics_click_sink, serve
+from services.http import analytics_click_sink, http_service, serve, tree_healthy, tree_ready
 from tests.fakes import FakeClock, Recorder
 
 KEY = derive_click_key("http-test-salt-0123456789")
 PHOTOS = "https://t.me/resumebek_photo_bot?start=cv"
+
+
+# Rows shaped like resumebek.runtime.supervisor.ActorStatus.to_dict()
+ROWS: list[Mapping[str, object]] = [
+    {
+        "name": "analyzer",
+        "kind": "actor",
+        "restart": "permanent",
+        "state": "running",
+        "restarts": 2,
+        "depth": 7,
+        "in_flight": 3,
+        "high_water": 50,
+        "processed": 41,
+        "dropped": 0,
+        "dead_letters": 1,
+        "last_error": None,
+    },
+    {
+        "name": "outbox",
+        "kind": "actor",
+        "restart": "permanent",
+        "state": "backoff",
+        "restarts": 0,
+        "depth": 0,
+        "in_flight": 0,
+        "high_water": 9,
+        "processed": 40,
+        "dropped": 5,
+        "dead_letters": 0,
+        "last_error": "ZeroDivisionError",
+    },
+    {
+        "name": "reporter",
+        "kind": "service",
+        "restart": "temporary",
+        "state": "stopped",
+        "restarts": 0,
+    },
+]
 
 
 @dataclass
@@ -44,28 +85,7 @@ class Running:
 
 @pytest.fixture
 async def running() -> AsyncIterator[Running]:
-    world = World(
-        actors=[
-            {
-                "name": "analyzer",
-                "state": "running",
-                "restarts": 2,
-                "mailbox_depth": 7,
-                "mailbox_size": 2000,
-                "processed": 41,
-                "dead_letters": 1,
-            },
-            {
-                "name": "outbox",
-                "state": "backoff",
-                "restarts": 0,
-                "mailbox_depth": 0,
-                "processed": 40,
-                "dead_letters": 0,
-                "last_error": "ZeroDivisionError",
-            },
-        ]
-    )
+    world = World(actors=[dict(row) for row in ROWS])
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tg:
             port = await tg.start(
@@ -124,13 +144,15 @@ async def test_metrics_parse_and_show_actor_status_at_scrape_time(running: Runni
     assert value("resumebek_actor_up", actor="outbox") == 0
     assert value("resumebek_actor_state", actor="outbox", state="backoff") == 1
     assert value("resumebek_actor_mailbox_depth", actor="analyzer") == 7
-    assert value("resumebek_actor_mailbox_size", actor="analyzer") == 2000
+    assert value("resumebek_actor_in_flight", actor="analyzer") == 3
+    assert value("resumebek_actor_mailbox_high_water", actor="outbox") == 9
+    assert value("resumebek_actor_dropped", actor="outbox") == 5
     assert value("resumebek_actor_restarts", actor="analyzer") == 2
     assert value("resumebek_actor_processed", actor="outbox") == 40
     assert value("resumebek_actor_dead_letters", actor="analyzer") == 1
     assert "ZeroDivisionError" not in response.text  # free text from the status is never exported
 
-    running.world.actors[0] = {**running.world.actors[0], "mailbox_depth": 0}
+    running.world.actors[0] = {**running.world.actors[0], "depth": 0}
     again = await running.client.get("/metrics")
     families = {f.name: f for f in text_string_to_metric_families(again.text)}
     assert value("resumebek_actor_mailbox_depth", actor="analyzer") == 0
@@ -227,3 +249,62 @@ def test_click_sink_sends_a_cta_event_without_blocking() -> None:
     analytics.closed = True
     sink(ClickToken(user_ref="ab12cd34ef56", language="en", campaign=None))  # dropped, no raise
     assert len(analytics.items) == 1
+
+
+def test_health_and_readiness_from_status_rows() -> None:
+    rows = [dict(row) for row in ROWS]
+    assert tree_healthy(rows) and not tree_healthy([])
+    assert not tree_ready(rows, gateway_connected=True)  # the outbox is in backoff
+    rows[1]["state"] = "running"
+    assert tree_ready(rows, gateway_connected=True)  # the temporary one may be stopped
+    assert not tree_ready(rows, gateway_connected=False)
+    rows[0]["state"] = "failed"
+    assert not tree_healthy(rows) and not tree_ready(rows, gateway_connected=True)
+
+
+async def test_http_service_wires_settings_status_gateway_and_analytics(
+    free_tcp_port: int,
+) -> None:
+    salt = "service-test-salt-0123"
+    settings = load_settings(
+        {
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(free_tcp_port),
+            "ANALYTICS_SALT": salt,
+            "AI_PHOTOS_URL": "https://photos.example.kz/offer",
+        }
+    )
+    rows = [dict(row, state="running") for row in ROWS[:2]]
+    connected = [False]
+    analytics: Recorder[AnalyticsEvent] = Recorder("analytics")
+    start = http_service(
+        settings,
+        actor_status=lambda: rows,
+        gateway_connected=lambda: connected[0],
+        to_analytics=analytics,
+        clock=FakeClock(),
+    )
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(start)
+            base = f"http://127.0.0.1:{free_tcp_port}"
+            async with httpx2.AsyncClient(base_url=base) as client:
+                while True:  # started without task_status: wait for the socket
+                    try:
+                        response = await client.get("/readyz")
+                        break
+                    except httpx2.ConnectError:
+                        await anyio.sleep(0.02)
+                assert response.status_code == 503  # gateway not connected yet
+                connected[0] = True
+                assert (await client.get("/readyz")).status_code == 200
+                assert (await client.get("/healthz")).status_code == 200
+                key = click_key(salt)
+                assert key is not None
+                token = sign_click(key, ClickToken(user_ref="ab12cd34ef56", language="ru"))
+                response = await client.get(f"/r/{token}")
+                assert response.headers["location"].startswith("https://photos.example.kz/offer?")
+            tg.cancel_scope.cancel()
+    assert [(e.name, dict(e.fields)) for e in analytics.items] == [
+        ("cta_clicked", {"language": "ru", "campaign": None})
+    ]

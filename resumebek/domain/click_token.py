@@ -29,6 +29,7 @@ _KEY_CONTEXT = b"resumebek/click-token/v1"
 _MAX_USER_REF = 64
 _MAX_CAMPAIGN = 64
 _REF_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CAMPAIGN_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Telegram's deep-link payload alphabet
 # A token longer than this cannot be ours; refuse before decoding anything.
 MAX_TOKEN_CHARS = 4 * (3 + _MAX_USER_REF + _MAX_CAMPAIGN + _MAC_BYTES) // 3 + 4
 
@@ -69,9 +70,9 @@ def sign_click(key: bytes, click: ClickToken) -> str:
     if click.user_ref.isdigit():
         # A purely numeric ref looks like a raw Telegram id: refuse rather than leak one.
         raise ValueError("user_ref must be a pseudonym, not a number")
-    campaign = (click.campaign or "").encode()
-    if len(campaign) > _MAX_CAMPAIGN:
-        raise ValueError("campaign is longer than 64 bytes")
+    if click.campaign is not None and not _CAMPAIGN_CHARS.fullmatch(click.campaign):
+        raise ValueError("campaign must be 1-64 characters of [A-Za-z0-9_-] (a deep-link payload)")
+    campaign = (click.campaign or "").encode("ascii")
     ref = click.user_ref.encode("ascii")
     payload = bytes((_VERSION, LANGUAGES.index(click.language), len(ref))) + ref + campaign
     raw = payload + _mac(key, payload)
@@ -96,7 +97,7 @@ def verify_click(key: bytes | None, token: str) -> ClickToken | None:
         return None
     try:
         user_ref = payload[3 : 3 + ref_len].decode("ascii")
-        campaign = payload[3 + ref_len :].decode()
+        campaign = payload[3 + ref_len :].decode("ascii")
     except UnicodeDecodeError:
         return None
     return ClickToken(user_ref=user_ref, language=LANGUAGES[lang_index], campaign=campaign or None)
@@ -122,19 +123,15 @@ def tracked_photo_url(
     campaign: str | None = None,
 ) -> str:
     """The photo button's URL through the click counter: `{base}/r/{token}`.
-    Pass `user_ref=resumebek.domain.privacy.pseudonym(user_id, salt)` so clicks join the
-    other analytics events of the same user."""
+    Pass `user_ref=resumebek.domain.privacy.pseudonym(user_id, salt)` (never the raw id);
+    `campaign` is the deep-link payload or None. Raises ValueError for refs a token cannot
+    carry: fall back to the direct `with_utm(AI_PHOTOS_URL, ...)` link then."""
     token = sign_click(key, ClickToken(user_ref=user_ref, language=language, campaign=campaign))
     return f"{public_base_url.rstrip('/')}/r/{quote(token, safe='')}"
 
 
 def click_event(click: ClickToken, *, at: float) -> AnalyticsEvent:
-    """The analytics event for one verified click. The user is already a pseudonym, so it
-    travels as a field (the analytics actor pseudonymizes only raw `user` ids)."""
-    return event(
-        "cta_clicked",
-        at=at,
-        language=click.language,
-        campaign=click.campaign,
-        user_ref=click.user_ref,
-    )
+    """The analytics event for one verified click: language and campaign, the fields the
+    analytics schema allows for cta_clicked. `user` stays None: the token holds only a
+    pseudonym and the writer pseudonymizes raw ids, so the click is not joined to a user."""
+    return event("cta_clicked", at=at, language=click.language, campaign=click.campaign)
