@@ -106,6 +106,7 @@ _TOP = ("actor", "event", "trace")
 def _scalar(raw: str) -> str | int | float | bool | None:
     if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
         return raw[1:-1]
+    raw = raw.rstrip(":,;")  # "signal=15: shutting down" → 15
     try:
         return int(raw)
     except ValueError:
