@@ -159,7 +159,12 @@ def test_the_filter_redacts_messages_args_and_tracebacks_of_any_logger() -> None
         raise RuntimeError("user 987654321 wrote +77015551234")
     except RuntimeError:
         logging.getLogger("resumebek.actors.ingress").exception("update.failed")
+    logging.getLogger("resumebek.actors.outbox").info(
+        "send.done", extra={"peer": 1234567890, "to": "x@y.kz", "size": 12345678, "ms": 5}
+    )
     text = out.getvalue()
-    for secret in ("5551234567", "a@b.kz", "987654321", "77015551234"):
+    for secret in ("5551234567", "a@b.kz", "987654321", "77015551234", "1234567890", "x@y.kz"):
         assert secret not in text
-    assert text.count("\n") == 2
+    assert text.count("\n") == 3
+    last = orjson.loads(text.splitlines()[-1])
+    assert (last["peer"], last["size"], last["ms"]) == ("<id>", 12345678, 5)
