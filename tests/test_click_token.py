@@ -5,11 +5,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from resumebek.config import load_settings
 from resumebek.domain.click_token import (
     ClickToken,
     click_event,
     click_key,
     derive_click_key,
+    settings_click_key,
     sign_click,
     tracked_photo_url,
     verify_click,
@@ -18,6 +20,7 @@ from resumebek.domain.click_token import (
 from resumebek.messages import LANGUAGES, Language
 
 KEY = derive_click_key("a-salt-of-sixteen-chars")
+BOT_TOKEN = "123456:" + "A" * 35
 
 
 @pytest.mark.parametrize("lang", [pytest.param(lang, id=lang) for lang in LANGUAGES])
@@ -57,6 +60,14 @@ def test_the_key_comes_from_the_first_secret_given() -> None:
     assert click_key("", "123:bot-token") == click_key("123:bot-token")
     assert click_key("salt", "123:bot-token") != click_key("123:bot-token")
     assert click_key("", "") is None
+
+
+def test_settings_key_prefers_the_analytics_salt() -> None:
+    with_salt = load_settings({"ANALYTICS_SALT": "salt-0123456789ab", "BOT_TOKEN": BOT_TOKEN})
+    token_only = load_settings({"BOT_TOKEN": BOT_TOKEN})
+    assert settings_click_key(with_salt) == click_key("salt-0123456789ab")
+    assert settings_click_key(token_only) == click_key(BOT_TOKEN)
+    assert settings_click_key(load_settings({})) is None
 
 
 def test_utm_parameters_are_added_and_existing_query_kept() -> None:

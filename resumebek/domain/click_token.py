@@ -18,10 +18,14 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from resumebek.domain.events import event
 from resumebek.messages import LANGUAGES, AnalyticsEvent, Language
+
+if TYPE_CHECKING:
+    from resumebek.config import Settings
 
 _VERSION = 1
 _MAC_BYTES = 12  # 96 bits: forging one click is not worth 2**96 tries
@@ -57,6 +61,11 @@ def click_key(*secrets: str) -> bytes | None:
         if secret:
             return derive_click_key(secret)
     return None
+
+
+def settings_click_key(settings: Settings) -> bytes | None:
+    """The one key both the button (outbox) and the endpoint (/r/) must use."""
+    return click_key(settings.analytics_salt.reveal(), settings.bot_token.reveal())
 
 
 def _mac(key: bytes, payload: bytes) -> bytes:
