@@ -71,7 +71,9 @@ def test_settings_key_prefers_the_analytics_salt() -> None:
 
 
 def test_utm_parameters_are_added_and_existing_query_kept() -> None:
-    url = with_utm("https://t.me/photo_bot?start=abc&utm_source=old", language="kk", campaign="c1")
+    url = with_utm(
+        "https://t.me/photo_bot?start=abc&utm_source=old&utm_term=x", language="kk", campaign="c1"
+    )
     query = parse_qs(urlsplit(url).query)
     assert query == {
         "start": ["abc"],
@@ -102,4 +104,11 @@ def test_tracked_url_points_at_the_click_endpoint() -> None:
 def test_click_event_is_a_cta_clicked_event_without_a_raw_user() -> None:
     ev = click_event(ClickToken(user_ref="abcdef012345", language="ru", campaign=None), at=1.0e9)
     assert ev.name == "cta_clicked" and ev.user is None
-    assert dict(ev.fields) == {"language": "ru", "campaign": None}  # what the schema allows
+    assert dict(ev.fields) == {"language": "ru", "campaign": None}  # not a pseudonym: left out
+
+
+def test_a_pseudonym_ref_travels_so_the_click_joins_its_user() -> None:
+    ref = "0123456789abcdef"  # privacy.pseudonym's shape: 16 lowercase hex
+    ev = click_event(ClickToken(user_ref=ref, language="kk", campaign="fair"), at=1.0e9)
+    assert ev.user is None
+    assert dict(ev.fields) == {"language": "kk", "campaign": "fair", "user_ref": ref}
