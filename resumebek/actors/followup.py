@@ -148,10 +148,14 @@ class _Timer:
         duplicates = 0
         with gc_paused():
             # one per user: the latest due time wins (a newer review rescheduled it)
-            for job in sorted(loaded.jobs, key=lambda j: j.due_at):
-                old = self._jobs.pop(self._by_user.get(job.user, ""), None)
-                if old is not None:
+            for job in loaded.jobs:
+                old_id = self._by_user.get(job.user)
+                if old_id is not None:
                     duplicates += 1
+                    old = self._jobs[old_id]
+                    if old.due_at > job.due_at:
+                        old, job = job, old
+                    del self._jobs[old.job_id]
                     self._emit(
                         "followup_skipped", user=old.user, trace=old.trace, reason="duplicate"
                     )
