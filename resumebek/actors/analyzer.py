@@ -13,16 +13,13 @@ import anyio
 
 from resumebek.config import Settings
 from resumebek.domain.events import event
-from resumebek.domain.review_rules import rule_review
-from resumebek.errors import AnalysisError
-from resumebek.messages import AnalyticsEvent, Outgoing, ResumeExtracted, Review, ReviewReady
+from resumebek.messages import AnalyticsEvent, Outgoing, ResumeExtracted, ReviewReady
 from resumebek.metrics import LLM_FALLBACKS, LLM_LATENCY, REVIEWS
+from resumebek.reviewing import DEADLINE_SLACK_S, review_resume
 from resumebek.runtime.mailbox import Address, Mailbox
-from services.ports import Clock, ResumeReviewer, ReviewRequest
+from services.ports import Clock, ResumeReviewer
 
 log = logging.getLogger("resumebek.analyzer")
-
-_DEADLINE_SLACK_S = 30.0  # backoff sleeps between attempts, on top of the per-attempt timeouts
 
 
 async def run(
@@ -55,36 +52,6 @@ async def run(
             tg.start_soon(worker)
 
 
-async def _llm_review(
-    msg: ResumeExtracted,
-    rules: Review,
-    *,
-    reviewer: ResumeReviewer,
-    settings: Settings,
-) -> tuple[Review, str | None]:
-    """(review, fallback kind or None)."""
-    request = ReviewRequest(
-        text=msg.text,
-        language=rules.language,
-        resume_language=msg.language,
-        findings=rules.checks,
-        quality_notes=msg.quality_notes,
-        trace=msg.trace,
-    )
-    # The reviewer has per-attempt timeouts; this bounds the whole call, whatever it does.
-    deadline = settings.llm_timeout_s * settings.llm_max_attempts + _DEADLINE_SLACK_S
-    try:
-        with anyio.fail_after(deadline):
-            return await reviewer.review(request), None
-    except AnalysisError as exc:
-        return rules, exc.kind
-    except TimeoutError:
-        return rules, "deadline"
-    except Exception:  # a reviewer bug must not cost the user their review
-        log.exception("analyzer.reviewer_crashed trace=%s", msg.trace)
-        return rules, "internal"
-
-
 async def _handle(
     msg: ResumeExtracted,
     *,
@@ -94,13 +61,16 @@ async def _handle(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    language = msg.who.review_language or msg.language
-    rules = rule_review(
-        msg.text, language=language, resume_language=msg.language, notes=msg.quality_notes
+    outcome = await review_resume(
+        msg.text,
+        language=msg.who.review_language or msg.language,
+        resume_language=msg.language,
+        notes=msg.quality_notes,
+        reviewer=reviewer,
+        deadline_s=settings.llm_timeout_s * settings.llm_max_attempts + DEADLINE_SLACK_S,
+        trace=msg.trace,
     )
-    review, fallback = rules, None
-    if reviewer is not None:
-        review, fallback = await _llm_review(msg, rules, reviewer=reviewer, settings=settings)
+    review, fallback = outcome.review, outcome.fallback
     if fallback is not None:
         LLM_FALLBACKS.labels(kind=fallback).inc()
         to_analytics.send_nowait(

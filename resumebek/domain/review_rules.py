@@ -72,6 +72,7 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         "еңбек жолы",
         "еңбек тәжірибесі",
         "жұмыс өтілі",
+        "еңбек өтілі",
         "тағылымдама",
         "täjiribe",
         "jūmys täjiribesi",
@@ -108,6 +109,11 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
         "профессиональные навыки",
         "умения",
         "компетенции",
+        "программы",
+        "компьютерные навыки",
+        "владение пк",
+        "программное обеспечение",
+        "профессиональные навыки и знания",
         "дағдылар",
         "дағдылары",
         "кәсіби дағдылар",
@@ -221,7 +227,7 @@ _BIRTH_DATE = re.compile(
 )
 _ADDRESS = re.compile(
     r"(\bул\.|\bулица\b|көшесі|\bкөш\.|\bпр-т\b|\bпроспект\b|\bмкр\.?|\bмикрорайон\b|"
-    r"\bstreet\b|\bstr\.|\bavenue\b|\bave\.)[^\n]{0,40}?\d+"
+    r"даңғылы|\bдаңғ\.|шағын ауданы|ықшамауданы|\bstreet\b|\bstr\.|\bavenue\b|\bave\.)[^\n]{0,40}?\d+"
     r"|\b(?:кв\.|apt\.?|пәтер)\s*\d+",
     re.IGNORECASE,
 )
@@ -344,9 +350,9 @@ def _headings_in_line(line: str) -> set[str]:
     if not stripped or len(stripped) > 120:
         return set()
     found: set[str] = set()
-    head, sep, _rest = stripped.partition(":")
-    if sep and len(head) <= 40:
-        section = _HEADING_LOOKUP.get(_heading_key(head))
+    labelled = re.match(r"^(.{1,40}?)\s*[:|]", stripped)
+    if labelled:
+        section = _HEADING_LOOKUP.get(_heading_key(labelled.group(1)))
         if section:
             return {section}
     # hh.ru style "Опыт работы — 7 лет 5 месяцев": a heading followed by a dash
@@ -394,14 +400,54 @@ def _sentence_around(line: str, pos: int) -> tuple[str, int]:
     return " ".join(sentence.split()), rel
 
 
+_IRREGULAR_PAST = {
+    "writing": "wrote",
+    "leading": "led",
+    "running": "ran",
+    "making": "made",
+    "building": "built",
+    "teaching": "taught",
+    "selling": "sold",
+    "buying": "bought",
+    "keeping": "kept",
+    "meeting": "met",
+    "setting": "set",
+    "holding": "held",
+    "bringing": "brought",
+    "doing": "did",
+    "giving": "gave",
+    "taking": "took",
+    "finding": "found",
+    "speaking": "spoke",
+    "choosing": "chose",
+    "drawing": "drew",
+}
+
+
+def _gerund_to_past(word: str) -> str | None:
+    """ "updating" → "updated", "planning" → "planned", "writing" → "wrote"; None if not -ing."""
+    low = word.lower()
+    if not low.endswith("ing") or len(low) < 6:
+        return None
+    if low in _IRREGULAR_PAST:
+        return _IRREGULAR_PAST[low]
+    return low[:-3] + "ed"  # updating → updated, planning → planned, managing → managed
+
+
 def _weak_suggestion(weak: _Weak) -> str:
     """Swap the weak phrase for an action verb where grammar allows (en, ru "отвечал за");
     otherwise keep the sentence and ask for the concrete contribution and its result."""
     line = weak.sentence
     has_number = bool(re.search(r"\d", line))
     if weak.replacement is not None:
-        repl = weak.replacement if weak.start == 0 else weak.replacement.lower()
-        body = (line[: weak.start] + repl + line[weak.end :]).strip(" ;.")
+        repl, end = weak.replacement, weak.end
+        if weak.language == "en":
+            following = re.match(r"\s*([A-Za-z]+)", line[end:])
+            past = _gerund_to_past(following.group(1)) if following else None
+            if following and past:  # "responsible for updating X" → "Updated X"
+                repl, end = past, end + following.end()
+        repl = repl if weak.start == 0 else repl.lower()
+        body = (line[: weak.start] + repl + line[end:]).strip(" ;.")
         body = body[0].upper() + body[1:]
         if has_number:
             return body

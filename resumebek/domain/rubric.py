@@ -14,7 +14,7 @@ Points per criterion (they add up to 10; the score is the rounded sum, clamped t
 | dates         | 1.0    | dates present (0.5) and every range in order (0.5)                     |
 | oversharing   | 0.5    | no IIN, marital status, full birth date or home address                |
 
-Caps: a text under 60 words scores at most 4 (too little to judge, whatever it contains);
+Caps: a text under 40 words scores at most 4 (too little to judge, whatever it contains);
 text that tries to instruct the reviewer ("ignore previous instructions…") costs 1 point.
 
 Anchoring the LLM (the score the user sees must be stable, and a resume cannot talk its
@@ -51,7 +51,7 @@ SECTION_POINTS: dict[str, float] = {
     "languages": 0.3,
 }
 
-TINY_WORDS = 60
+TINY_WORDS = 40
 TINY_CAP = 4
 
 CONTACT_POINTS: dict[str, float] = {"email": 0.6, "phone": 0.6, "link": 0.3}
