@@ -153,6 +153,16 @@ def parse_reply(content: str) -> _Payload:
     )
 
 
+def _rule_findings(request: ReviewRequest) -> review_rules.RuleFindings:
+    """The rules' facts and score: from the request when the caller ran them, else now."""
+    if request.findings and request.rules_score is not None:
+        injection = any(c.name == "injection" and not c.passed for c in request.findings)
+        return review_rules.RuleFindings(
+            checks=request.findings, score=request.rules_score, injection=injection
+        )
+    return review_rules.findings(request.text, notes=request.quality_notes)
+
+
 class OpenAIReviewer:
     """ResumeReviewer over openai.AsyncOpenAI (see the module docstring)."""
 
@@ -222,12 +232,12 @@ class OpenAIReviewer:
         if budgeted is None:
             raise LLMRejected("unreadable_text")
         notes = request.quality_notes + (("truncated",) if budgeted.truncated else ())
-        rules = review_rules.findings(request.text, notes=request.quality_notes)
+        rules = _rule_findings(request)
         base = prompts.messages(
             budgeted.text,
             lang=request.language,
             resume_language=request.resume_language,
-            findings=request.findings or rules.checks,
+            findings=rules.checks,
             rules_score=rules.score,
             notes=notes,
         )
