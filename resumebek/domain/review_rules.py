@@ -290,7 +290,7 @@ _STRONG = re.compile(
 _STUDENT = re.compile(
     r"(\bstudent|undergraduate|graduate student|recent graduate|\bintern\b|internship|"
     r"expected (?:19|20)\d\d|\b\d(?:st|nd|rd|th)[- ]year|"
-    r"студент|\d\s?курс|курса\b|стажир|выпускни|курс студенті|студенті|тағылымдама|"
+    r"студент|\d[\s-]?курс|курса\b|\bgpa\b|стажир|выпускни|курс студенті|студенті|тағылымдама|"
     r"практикант|үміткер|bakalavriat|studenti)"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -610,8 +610,7 @@ def _evaluate(a: _Analysis) -> tuple[list[Check], dict[str, float]]:
         Check(
             name="sections",
             passed=core <= a.headings
-            or (core - a.headings) <= {"experience"}
-            and "projects" in a.headings,
+            or ((core - a.headings) <= {"experience"} and "projects" in a.headings),
             detail="headings={};inferred={};missing={}".format(
                 ",".join(s for s in SECTION_NAMES if s in a.headings) or "-",
                 ",".join(s for s in SECTION_NAMES if s in a.inferred) or "-",
@@ -817,8 +816,8 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
     out: list[TextSuggestion] = []
     seen: set[str] = set()
     for weak in a.weak:
-        if weak.sentence in seen:
-            continue
+        if weak.sentence in seen or len(weak.sentence.split()) < 3:
+            continue  # a bare "Обязанности:" label is not a sentence to rewrite
         seen.add(weak.sentence)
         has_number = bool(re.search(r"\d", weak.sentence))
         reason_key = "reason_weak" if has_number else "reason_weak_number"
@@ -835,8 +834,7 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
 
 
 def _unique(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return [x for x in items if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(items))  # first occurrence wins, order kept
 
 
 def _summary(a: _Analysis, checks: list[Check], lang: Language) -> str:
