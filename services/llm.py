@@ -292,7 +292,6 @@ class OpenAIReviewer:
     ) -> Review:
         strengths, improvements = payload.strengths, payload.improvements
         suggestions = _grounded(payload.suggestions, request.text)
-        fill: Review | None = None
         if len(strengths) < 3 or len(improvements) < 3 or (payload.suggestions and not suggestions):
             # keep the 3–5 promise (and real quotes) with the rules' own points, same language
             fill = review_rules.rule_review(
