@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import anyio
 import pytest
@@ -31,6 +32,8 @@ from resumebek.messages import (
 from resumebek.runtime.mailbox import Mailbox
 from services.ports import Extraction
 from tests.fakes import FakeClock, Recorder
+
+T = TypeVar("T")
 
 RESUME = (
     "Aruzhan Testova\nJunior data analyst · Almaty · +7 700 000 00 00 · aruzhan@example.kz\n"
@@ -65,6 +68,23 @@ def document(
     )
 
 
+class WaitingRecorder(Recorder[T]):
+    """A Recorder whose tests can wait (without sleeping) for the n-th message."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._changed = anyio.Event()
+
+    async def send(self, message: T) -> None:
+        await super().send(message)
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def wait_for(self, count: int) -> None:
+        while len(self.items) < count:
+            await self._changed.wait()
+
+
 class FakeExtractor:
     """Returns a scripted Extraction; can wait on an event to prove concurrency."""
 
@@ -74,17 +94,26 @@ class FakeExtractor:
         self.calls = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.busy = anyio.Event()  # set once `wait_busy` callers' count is reached
+        self._busy_target = 0
 
     async def extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
         self.calls += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self._busy_target and self.in_flight >= self._busy_target:
+            self.busy.set()
         try:
             if self.gate is not None:
                 await self.gate.wait()
             return self.result
         finally:
             self.in_flight -= 1
+
+    async def wait_busy(self, count: int) -> None:
+        self._busy_target = count
+        if self.in_flight < count:
+            await self.busy.wait()
 
 
 def downloader(
@@ -113,8 +142,8 @@ class Harness:
         self.inbox: Mailbox[DocumentReceived | TextReceived | AnalyzeAnyway] = Mailbox(
             "extractor", 100
         )
-        self.analyzer: Recorder[ResumeExtracted] = Recorder("analyzer")
-        self.outbox: Recorder[Outgoing | ChatAction] = Recorder("outbox")
+        self.analyzer: WaitingRecorder[ResumeExtracted] = WaitingRecorder("analyzer")
+        self.outbox: WaitingRecorder[Outgoing | ChatAction] = WaitingRecorder("outbox")
         self.analytics: Recorder[AnalyticsEvent] = Recorder("analytics")
         self.clock = FakeClock()
         self.extractor = FakeExtractor(result, gate=gate)
@@ -128,8 +157,8 @@ class Harness:
         with anyio.fail_after(5):
             await self.actor()
 
-    def actor(self) -> Awaitable[None]:
-        return extractor.run(
+    async def actor(self) -> None:
+        await extractor.run(
             self.inbox,
             to_analyzer=self.analyzer,
             to_outbox=self.outbox,
@@ -240,8 +269,7 @@ async def test_not_a_resume_offers_analyze_anyway_and_forwards_when_pressed() ->
     async with anyio.create_task_group() as tg:
         tg.start_soon(h.actor)
         with anyio.fail_after(5):
-            while not h.replies:
-                await anyio.sleep(0.01)
+            await h.outbox.wait_for(2)  # typing, then the reply
         [reply] = h.replies
         assert reply.kind == "rejection"
         assert reply.html == rejection_html("not_resume", "en", format="docx")
@@ -252,8 +280,7 @@ async def test_not_a_resume_offers_analyze_anyway_and_forwards_when_pressed() ->
         assert len(button.data.encode()) <= 64
         await h.inbox.send(AnalyzeAnyway(trace="t2", who=who("en"), token=token))
         with anyio.fail_after(5):
-            while not h.analyzer.items:
-                await anyio.sleep(0.01)
+            await h.analyzer.wait_for(1)
         h.inbox.close()
     [sent] = h.analyzer.items
     assert sent.forced is True and sent.text == COVER_LETTER and sent.format == "docx"
@@ -321,8 +348,7 @@ async def test_documents_are_extracted_concurrently() -> None:
     async with anyio.create_task_group() as tg:
         tg.start_soon(h.actor)
         with anyio.fail_after(5):
-            while h.extractor.in_flight < 2:
-                await anyio.sleep(0.01)
+            await h.extractor.wait_busy(2)
         assert h.extractor.max_in_flight == 2  # concurrency=2: both workers busy
         gate.set()
     assert len(h.analyzer.items) == 3
