@@ -15,7 +15,7 @@ _EMAIL_RE = re.compile(
 )
 # +7 (701) 123-45-67, 8 701 123 45 67, +7 701 1234567, 8(7212)41-22-33, +44 20 7946 0958
 _PHONE_RE = re.compile(
-    r"(?<![\w+])(?:\+\s?\d{1,3}|8)[\s\-.]?\(?\d{2,5}\)?(?:[\s\-.]?\d){5,9}(?!\d)"
+    r"(?<![\w+])(?:\+[ \t]?\d{1,3}|8)[ \t\-.]?\(?\d{2,5}\)?(?:[ \t\-.]?\d){5,9}(?!\d)"
 )
 _LINKEDIN_RE = re.compile(
     r"(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/(?:in|pub|company)/[\w\-%.]+/?", re.I
@@ -30,7 +30,7 @@ _TELEGRAM_LABEL_RE = re.compile(
     r"(?:telegram|телеграм|телеграмм|tg)\s*[:\-–—]?\s*@?([A-Za-z][A-Za-z0-9_]{4,31})\b", re.I
 )
 _HANDLE_RE = re.compile(r"(?<![\w@.])@([A-Za-z][A-Za-z0-9_]{4,31})\b(?![.@]\w)")
-_IIN_RE = re.compile(r"(?<!\d)(\d{2}[01]\d[0-3]\d[0-6]\d{6})(?!\d)")
+_IIN_RE = re.compile(r"(?<!\d)(\d{2}[01]\d[0-3]\d[0-6]\d{5})(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)

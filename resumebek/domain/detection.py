@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from resumebek.domain.cleaning import count_words
 from resumebek.domain.contacts import find_contacts
 
 
@@ -63,16 +64,17 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
     ),
     "languages": _rx(r"languages?", r"(знание )?языков|языки", r"тілдер(ді)?( білуі)?|tilder"),
     "summary": _rx(
-        r"(professional )?summary",
-        r"profile",
-        r"about( me)?",
+        r"(professional |career )?summary",
+        r"(personal |professional )?profile",
+        r"(a (little|bit|few words) )?about( me| myself)?",
         r"objective",
         r"career objective",
         r"о себе",
         r"обо мне",
         r"цель",
         r"кратко о себе",
-        r"өзім туралы",
+        r"(өзім|мен) туралы",
+        r"немного о себе",
         r"мақсат(ы)?",
         r"жеке (ақпарат|мәлімет)",
         r"қысқаша мәлімет",
@@ -99,14 +101,26 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"сертификаттар",
         r"курстар",
     ),
-    "academic": _rx(
-        r"publications",
-        r"research( interests)?",
-        r"grants",
+    "publications": _rx(
+        r"(selected |recent )?publications",
+        r"(научные )?публикации",
+        r"(список )?(научных )?трудов",
+        r"(ғылыми )?жарияланымдар",
+        r"ғылыми еңбектер",
+    ),
+    "research": _rx(
+        r"research( interests| experience)?",
+        r"научные интересы",
+        r"научная деятельность",
+        r"ғылыми (қызығушылықтар|жұмыс)",
+    ),
+    "grants": _rx(r"grants?( and awards)?", r"funding", r"гранты", r"гранттар"),
+    "teaching": _rx(
         r"teaching( experience)?",
-        r"conferences",
-        r"публикации",
-        r"жарияланымдар",
+        r"academic (positions|appointments|employment)",
+        r"преподавательская деятельность",
+        r"педагогическ(ий|ая) (стаж|деятельность)",
+        r"оқытушылық (қызмет|тәжірибе)",
     ),
     "personal": _rx(
         r"contacts?( information)?",
@@ -143,7 +157,8 @@ _EDUCATION_WORDS = _rx(
     r"колледж",
     r"институт",
     r"академи",
-    r"бакалавр|магистр",
+    r"бакалавр|магистр|кандидат \w+ наук|доктор \w+ наук|доцент|профессор",
+    r"\bprofessor\b|\blecturer\b|\bpostdoc",
     r"лицей",
     r"universitet|kolledj",
 )
@@ -159,6 +174,40 @@ _WORK_WORDS = _rx(
     r"жұмыс істедім|жұмыс істеймін|қызмет атқардым",
     r"лауазым",
 )
+# first-person statements a profile makes (a letter makes them too; letters are penalized)
+_PROFILE_STATEMENTS: tuple[re.Pattern[str], ...] = (
+    _rx(
+        r"\bI (graduated|studied|hold a|have a (bachelor|master|degree))",
+        r"окончил[аи]?\b|закончил[аи]?\b|учусь\b|обучаюсь\b",
+        r"бітірдім|бітіргенмін|оқимын|білім алдым",
+    ),
+    _rx(
+        r"\bI (have been|am) (working|employed)\b|\bI (work|worked) (as|at|in)\b",
+        r"\bI (now )?(supervise|manage|lead|run|maintain|support)\b",
+        r"работаю\b|работала?\b|руковожу\b|отвечаю за\b",
+        r"жұмыс істеймін|жұмыс істедім|қызмет атқарамын|басқарамын|жауаптымын",
+    ),
+    _rx(
+        r"\bI (speak|know|am fluent|use|can)\b",
+        r"\bI('m| am) (good|skilled|experienced|proficient) (at|in|with)\b",
+        r"владею\b|знаю\b|умею\b|свободно говорю",
+        r"білемін|меңгердім|сөйлеймін|игердім",
+    ),
+)
+_SEEKING = _rx(
+    r"\b(looking for|seeking|searching for) (a |an )?(\w+ ){0,3}(job|position|role|internship|work|opportunit)",
+    r"\b(ищу|рассматриваю) (\w+ ){0,3}(работу|вакансии|стажировку|должность|позицию)",
+    r"соискатель|желаемая должность",
+    r"(жұмыс|қызмет|тағылымдама|лауазым)\w* (\w+ ){0,2}іздеймін|іздеймін",
+    r"үміткер",
+)
+_EXPERIENCE_YEARS = _rx(
+    r"\b\d{1,2}\+?\s*(years?|yrs)\b",
+    r"\b(опыт|стаж)\w*\s+([а-яё]+\s+){0,2}(более\s+|свыше\s+)?\d{1,2}\s*(год|лет)",
+    r"\b\d{1,2}\s*(год|года|лет)\s+(опыта|стажа)",
+    r"\b\d{1,2}\s*жыл(дық)?\s+(жұмыс\s+)?(тәжірибе|өтіл)",
+)
+
 _LANGUAGE_LEVEL = _rx(
     r"\b(A1|A2|B1|B2|C1|C2)\b",
     r"\b(native|fluent|intermediate|upper-intermediate|advanced)\b",
@@ -332,6 +381,8 @@ _NEGATIVES: dict[str, tuple[int, re.Pattern[str]]] = {
         ),
     ),
 }
+_EMAIL_OR_PHONE = re.compile(r"\b(e-?mail|тел(ефон)?|phone|mob(ile)?)\s*[:.]", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|20[0-4]\d)(?!\d)")
 _NEGATIVE_CAP = 2  # a negative kind counts at most this many times
 
 
@@ -339,27 +390,32 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
+_SEGMENT_SPLIT = re.compile(r"\s+\|\s+|(?<=[.;])\s+(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
+_LABEL_END = re.compile(r"\s*[:|—–]")
+
+
 def _section_hits(lines: list[str]) -> set[str]:
+    """Section names found as headings ("EXPERIENCE", "Опыт работы") or as labels
+    ("Skills: Python", also inside a line: "Education: BSc. Skills: Excel")."""
     hits: set[str] = set()
     for line in lines:
-        words = line.split()
-        head = line.lstrip("•-–—*#0123456789. ").strip()
-        if not head:
-            continue
-        is_heading_shape = len(words) <= 5 or ":" in line[:40] or "|" in line[:40]
-        if not is_heading_shape:
-            continue
-        for name, pattern in _SECTIONS.items():
-            m = pattern.match(head)
-            if not m:
+        segments = _SEGMENT_SPLIT.split(line)
+        for segment in segments:
+            head = segment.lstrip("•-–—*#0123456789.) ").strip()
+            if not head:
                 continue
-            rest = head[m.end() :]
-            # the heading word must end there: "Опыт работы:", "SKILLS", "Education — ..."
-            if rest and rest[0].isalnum() and not rest[0].isspace():
-                continue
-            if len(words) > 5 and not re.match(r"\s*[:|—–-]", rest):
-                continue
-            hits.add(name)
+            whole_heading = len(segments) == 1 and len(head.split()) <= 5
+            for name, pattern in _SECTIONS.items():
+                m = pattern.match(head)
+                if not m:
+                    continue
+                rest = head[m.end() :]
+                if rest and rest[0].isalnum():
+                    continue  # "Experienced ...", "Profiles": not the heading word
+                if _LABEL_END.match(rest) or (whole_heading and not rest.strip(" :")):
+                    hits.add(name)
+                elif whole_heading and len(head.split()) <= 3:
+                    hits.add(name)  # "Work experience in IT" style short headings
     return hits
 
 
@@ -387,7 +443,7 @@ def detect_resume(text: str) -> ResumeVerdict:
 
     ranges = len(_DATE_RANGE.findall(text))
     if ranges:
-        score += 10 if ranges == 1 else 16
+        score += (10, 16, 22)[min(ranges, 3) - 1]
         signals.append(f"date_ranges:{min(ranges, 5)}")
 
     if any(_RESUME_TITLE.match(line) for line in lines[:3]):
@@ -404,17 +460,38 @@ def detect_resume(text: str) -> ResumeVerdict:
         score += 6
         signals.append("language_levels")
 
+    head = "\n".join(lines[:3])
+    if _EMAIL_OR_PHONE.search(head) or find_contacts(head).has_any:
+        score += 10
+        signals.append("contact_in_header")
+
+    statements = sum(1 for pattern in _PROFILE_STATEMENTS if pattern.search(text))
+    if statements:
+        score += 7 * statements
+        signals.append(f"profile_statements:{statements}")
+    if _SEEKING.search(text):
+        score += 8
+        signals.append("seeking")
+    years = bool(_EXPERIENCE_YEARS.search(text))
+    if years:
+        score += 8
+        signals.append("experience_years")
+
     # a few dense lines with a contact, dates and a school are a short resume
     facts = sum(
         (
             bool(contacts.phones or contacts.emails),
-            bool(ranges),
+            bool(ranges or years or len(_YEAR.findall(text)) >= 2),
             bool(_EDUCATION_WORDS.search(text)),
         )
     )
     if facts == 3 and len(lines) <= 8:
-        score += 15
+        score += 18
         signals.append("dense_profile")
+
+    if len(sections) >= 2 and count_words(text) < 60:
+        score += 15  # a compact resume: labelled sections in a few lines
+        signals.append("compact")
 
     penalty = 0.0
     for name, (weight, pattern) in _NEGATIVES.items():
