@@ -3,6 +3,9 @@
 ResumebekError
 ├── ConfigError            bad or missing setting or supervisor.toml key (start-up only)
 ├── MailboxClosed          the target actor stopped taking messages (shutdown)
+├── UnknownActor           a control request named an actor the supervisor does not have
+├── ControlUnavailable     no running process answers on the control socket (`ctl`)
+├── AlreadyRunning         another live process owns this DATA_DIR's control socket
 ├── ExtractionError        a document could not be turned into text (carries a RejectReason)
 ├── AnalysisError          the LLM could not give a valid review
 │   ├── LLMUnavailable     transient: retry later (timeouts, 5xx, rate limits, connection)
@@ -40,6 +43,24 @@ class MailboxClosed(ResumebekError):
     def __init__(self, actor: str) -> None:
         super().__init__(f"mailbox of {actor!r} is closed")
         self.actor = actor
+
+
+class UnknownActor(ResumebekError):
+    """A control request named an actor the supervisor does not have."""
+
+    def __init__(self, actor: str, known: tuple[str, ...] = ()) -> None:
+        known_text = f" (known: {', '.join(known)})" if known else ""
+        super().__init__(f"unknown actor {actor!r}{known_text}")
+        self.actor = actor
+        self.known = known
+
+
+class ControlUnavailable(ResumebekError):
+    """No running process answers on the control socket."""
+
+
+class AlreadyRunning(ResumebekError):
+    """Another live process already listens on this control socket."""
 
 
 class ExtractionError(ResumebekError):

@@ -81,3 +81,32 @@ def test_recorder_is_an_address() -> None:
     rec: Address[int] = Recorder()
     box: Address[int] = Mailbox("x", 1)
     assert rec.name and box.name == "x"
+
+
+async def test_processed_counts_done_messages() -> None:
+    box: Mailbox[int] = Mailbox("a", 4)
+    for i in range(3):
+        await box.send(i)
+    async with box.take():
+        pass
+    await box.receive()  # still in flight: not processed
+    assert box.stats().processed == 1
+
+
+async def test_only_the_message_whose_take_raised_counts_the_crash() -> None:
+    box: Mailbox[str] = Mailbox("a", 4)
+    await box.send("innocent")
+    await box.send("poison")
+    for _ in range(2):  # two crashes, each with both messages in flight
+        assert await box.receive() == "innocent"
+        with pytest.raises(ValueError, match="boom"):
+            await _take_and_fail(box)
+        dead = box.recover(crashed=True)
+    assert dead == ["poison"]
+    assert await box.receive() == "innocent"  # its delivery budget is untouched
+    assert box.recover(crashed=True) == []
+
+
+async def _take_and_fail(box: Mailbox[str]) -> None:
+    async with box.take() as msg:
+        raise ValueError(f"boom {msg}")

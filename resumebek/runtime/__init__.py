@@ -2,5 +2,6 @@
 
 from resumebek.runtime.clock import SystemClock
 from resumebek.runtime.mailbox import Address, Mailbox, MailboxStats
+from resumebek.runtime.supervisor import ActorStatus, Supervisor
 
-__all__ = ["Address", "Mailbox", "MailboxStats", "SystemClock"]
+__all__ = ["ActorStatus", "Address", "Mailbox", "MailboxStats", "Supervisor", "SystemClock"]

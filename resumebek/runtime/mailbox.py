@@ -48,6 +48,7 @@ class Address(Protocol[T_contra]):
 class _Envelope(Generic[T]):
     message: T
     attempts: int = 0  # crashes this message was in flight for
+    blamed: bool = False  # its `take()` block raised: the crash is this message's fault
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +61,7 @@ class MailboxStats:
     received: int
     dropped: int
     closed: bool
+    processed: int = 0  # marked done (handled, or its failure handled)
 
 
 class Mailbox(Generic[T]):
@@ -80,6 +82,7 @@ class Mailbox(Generic[T]):
         self._sent = 0
         self._received = 0
         self._dropped = 0
+        self._processed = 0
 
     @property
     def name(self) -> str:
@@ -154,6 +157,7 @@ class Mailbox(Generic[T]):
         for i, env in enumerate(self._in_flight):
             if env.message is message:
                 del self._in_flight[i]
+                self._processed += 1
                 return
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -173,8 +177,21 @@ class Mailbox(Generic[T]):
     async def take(self) -> AsyncIterator[T]:
         """Receive one message; it is done when the block exits without an exception."""
         message = await self.receive()
-        yield message
+        try:
+            yield message
+        except Exception:
+            # Cancellation is not an Exception: only a real failure blames this message, so
+            # with concurrent takes the innocent neighbours of a poison message keep their
+            # delivery budget when the actor crashes.
+            self._blame(message)
+            raise
         self.done(message)
+
+    def _blame(self, message: T) -> None:
+        for env in self._in_flight:
+            if env.message is message:
+                env.blamed = True
+                return
 
     # ------------------------------------------------------------ supervisor side
 
@@ -192,13 +209,16 @@ class Mailbox(Generic[T]):
     def recover(self, *, crashed: bool, max_deliveries: int = 2) -> list[T]:
         """Put in-flight messages back first in line for the next incarnation.
 
-        With `crashed`, each counts one crash; one that reaches `max_deliveries` crashes
-        is returned (a dead letter) instead of being redelivered."""
+        With `crashed`, each counts one crash (only the blamed ones, when a `take()` block
+        raised); one that reaches `max_deliveries` crashes is returned (a dead letter)
+        instead of being redelivered."""
         dead: list[T] = []
         back: list[_Envelope[T]] = []
+        any_blamed = any(env.blamed for env in self._in_flight)
         for env in self._in_flight:
-            if crashed:
+            if crashed and (env.blamed or not any_blamed):
                 env.attempts += 1
+            env.blamed = False
             if env.attempts >= max_deliveries:
                 dead.append(env.message)
             else:
@@ -228,4 +248,5 @@ class Mailbox(Generic[T]):
             received=self._received,
             dropped=self._dropped,
             closed=self._closed,
+            processed=self._processed,
         )
