@@ -46,7 +46,7 @@ from services.ports import Clock
 log = logging.getLogger(__name__)
 
 RESUME_MIN_CHARS = 300  # pasted text shorter than this gets a hint, not a review
-AdminSummary = Callable[[Settings, datetime, Language], tuple[str, bytes]]
+AdminSummary = Callable[[Settings, float, Language], tuple[str, bytes]]
 
 
 class _Ingress:
@@ -273,11 +273,11 @@ class _Ingress:
         if self.admin_summary is None:
             await self.reply(who, trace, t("stats_unavailable", who.ui_language), kind="admin")
             return
-        now = datetime.fromtimestamp(self.clock.now(), self.settings.zone)
+        now = self.clock.now()
         html, report = await anyio.to_thread.run_sync(
             self.admin_summary, self.settings, now, who.ui_language
         )
-        day = now.date().isoformat()
+        day = datetime.fromtimestamp(now, self.settings.zone).date().isoformat()
         await self.reply(
             who,
             trace,
