@@ -457,3 +457,26 @@ async def test_an_exception_group_is_reported_by_its_first_leaf() -> None:
 
 async def _raise_crash() -> None:
     raise Crash
+
+
+async def test_shutdown_during_backoff_restarts_at_once_to_drain() -> None:
+    clock = FakeClock()  # never advanced: the backoff would last forever
+    sup, dead = make(replace(CONFIG, backoff_initial_s=30.0, backoff_max_s=30.0), clock)
+    box: Mailbox[str] = sup.mailbox("worker")
+    handled: list[str] = []
+
+    async def worker() -> None:
+        async for msg in box:
+            if msg == "crash once" and msg not in handled:
+                handled.append(msg)
+                raise Crash
+            handled.append(msg)
+
+    sup.add("worker", start=worker)
+    async with running(sup) as codes:
+        await box.send("crash once")
+        await box.send("queued")
+        await settle(sup, "worker", lambda s: s.state == "backoff")
+    assert codes == [0]
+    assert handled == ["crash once", "crash once", "queued"]
+    assert dead.items == []

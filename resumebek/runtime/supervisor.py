@@ -98,7 +98,6 @@ class _Child:
         self.last_error: str | None = None
         self.crashes: deque[float] = deque()  # exit times inside the intensity window
         self.wanted = True  # should an incarnation be running?
-        self.restart_now = False  # a control restart asked to skip the backoff
         self.draining = False  # shutdown: a normal return ends the child for good
         self.scope: anyio.CancelScope | None = None  # of the incarnation or its backoff
         self.loop_scope = anyio.CancelScope()
@@ -243,7 +242,7 @@ class Supervisor:
             elif child.stop_intake is None:
                 child.loop_scope.cancel()  # a service with no way to finish on its own
             if child.scope is not None and child.state == "backoff":
-                child.restart_now = True  # drain now rather than after the backoff
+                # drain now rather than after the backoff (wanted stays True: it restarts)
                 child.scope.cancel()
             child.poke()
             with anyio.move_on_after(max(0.0, deadline - anyio.current_time())):
