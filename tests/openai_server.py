@@ -154,6 +154,8 @@ class OpenAIServer:
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests being answered at once (concurrency limits)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
@@ -173,6 +175,7 @@ class OpenAIServer:
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.max_in_flight = 0
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -282,8 +285,15 @@ class OpenAIServer:
             )
         reply = self._next_reply(body)
         delay = reply.delay + self._latency()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         if reply.drop:
             return False
         content_type = "application/json" if reply.body[:1] in (b"{", b"[") else "text/plain"

@@ -540,7 +540,9 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
         a.overshare.append("birth_date")
     if _ADDRESS.search(body):
         a.overshare.append("address")
-    a.injection = bool(_INJECTION.search(body))
+    # invisible text (white, tiny, render mode 3) was dropped by the extractor: it is how
+    # injections and keyword stuffing hide, so it counts like visible instructions
+    a.injection = bool(_INJECTION.search(body)) or "invisible_text" in notes
     return a
 
 
