@@ -12,8 +12,8 @@ import pytest
 
 from resumebek.actors import followup
 from resumebek.domain.followup import FollowUpJob
-from resumebek.messages import FollowUpReceipt, Priority, UrlButton, UserRef
-from services.followup_store import save_snapshot
+from resumebek.messages import ChatRef, FollowUpReceipt, Priority, UrlButton, UserRef
+from services.followup_store import COLUMNS, encode_snapshot, save_snapshot
 from tests.followup_harness import ALMATY, almaty, harness
 
 DAY = 24 * 3600.0
@@ -27,33 +27,22 @@ def _process_tz_is_utc(monkeypatch: pytest.MonkeyPatch) -> None:
     time.tzset()
 
 
-def _write(path: Path, jobs: list[dict[str, object]], opted_out: tuple[int, ...] = ()) -> None:
-    path.write_bytes(
-        orjson.dumps(
-            {
-                "format": "resumebek.followup_jobs",
-                "version": 1,
-                "saved_at": datetime.now(UTC),
-                "opted_out": list(opted_out),
-                "jobs": jobs,
-            }
-        )
+def _write(path: Path, jobs: list[FollowUpJob], opted_out: tuple[int, ...] = ()) -> None:
+    users = [UserRef(u) for u in opted_out]
+    path.write_bytes(encode_snapshot(jobs, users, saved_at=datetime.now(UTC)))
+
+
+def _job(user: int, due: float, *, job_id: str | None = None) -> FollowUpJob:
+    at = datetime.fromtimestamp(due, UTC)
+    return FollowUpJob(
+        job_id=job_id or f"job{user}",
+        trace=f"t{user}",
+        chat=ChatRef(user),
+        user=UserRef(user),
+        language="ru",
+        due_at=at,
+        next_try_at=at,
     )
-
-
-def _job(user: int, due: float, *, job_id: str | None = None) -> dict[str, object]:
-    at = datetime.fromtimestamp(due, UTC).isoformat()
-    return {
-        "job_id": job_id or f"job{user}",
-        "trace": f"t{user}",
-        "chat": user,
-        "user": user,
-        "language": "ru",
-        "campaign": None,
-        "due_at": at,
-        "next_try_at": at,
-        "attempts": 0,
-    }
 
 
 def _files(data_dir: Path) -> dict[str, bytes]:
@@ -80,7 +69,7 @@ def _saved(path: Path) -> dict[str, object]:
 def _pending_users(path: Path) -> list[int]:
     jobs = _saved(path)["jobs"]
     assert isinstance(jobs, list)
-    return sorted(j["user"] for j in jobs)
+    return sorted(row[COLUMNS.index("user")] for row in jobs)
 
 
 async def test_schedule_sends_one_reminder_after_the_delay(tmp_path: Path) -> None:
@@ -332,7 +321,7 @@ async def test_torn_snapshot_is_quarantined_and_what_parses_is_recovered(
     path = tmp_path / "followup_jobs.json"
     _write(path, [_job(u, NOON + 3600) for u in (111111, 222222, 333333)])
     whole = path.read_bytes()
-    torn = whole[: whole.index(b'"job_id":"job333333"') + 5]
+    torn = whole[: whole.index(b'"job333333"') + 5]
     path.write_bytes(torn)
     h = harness(tmp_path, start=NOON)
     async with h.running():
@@ -412,7 +401,7 @@ async def test_snapshot_times_are_aware(tmp_path: Path) -> None:
         await h.schedule(1)
     jobs = _saved(h.snapshot)["jobs"]
     assert isinstance(jobs, list)
-    due = datetime.fromisoformat(jobs[0]["due_at"])
+    due = datetime.fromisoformat(jobs[0][COLUMNS.index("due_at")])
     assert due.utcoffset() == timedelta(0)
     assert due.timestamp() == NOON + DAY
     assert os.stat(h.snapshot).st_mode & 0o077 == 0  # private to the bot's user
