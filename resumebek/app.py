@@ -12,7 +12,6 @@ analytics, followup, outbox, analyzer, extractor, ingress, telegram, http.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -21,7 +20,7 @@ from typing import Any
 
 import anyio
 
-from resumebek.actors import analytics, analyzer, followup, ingress, outbox
+from resumebek.actors import analytics, analyzer, extractor, followup, ingress, outbox
 from resumebek.analytics_admin import admin_summary
 from resumebek.config import Settings, SupervisorConfig
 from resumebek.domain.click_token import click_key, tracked_photo_url
@@ -29,6 +28,7 @@ from resumebek.domain.events import event
 from resumebek.domain.photo_offer import photo_url, validate_photo_url
 from resumebek.domain.privacy import pseudonym
 from resumebek.domain.render import review_html
+from resumebek.domain.telegram_html import machine_word
 from resumebek.domain.texts import command_menu, pick_language, t
 from resumebek.errors import ConfigError
 from resumebek.messages import (
@@ -169,7 +169,13 @@ def dead_letter_handler(
     async def on_dead_letter(actor: str, message: Any, error_kind: str) -> None:
         trace = getattr(message, "trace", None)
         mailboxes["analytics"].send_nowait(
-            event("dead_letter", at=clock.now(), trace=trace, actor=actor, kind=error_kind)
+            event(
+                "dead_letter",
+                at=clock.now(),
+                trace=trace,
+                actor=machine_word(actor),
+                kind=machine_word(error_kind),
+            )
         )
         target = _who_of(message)
         if target is None or error_kind == "shutdown":
@@ -247,7 +253,6 @@ def build_tree(
         settings.data_dir / INGRESS_STATE_FILE,
         dedup_window=int(_option(config, "ingress", "dedup_window", 10_000)),
     )
-    extractor_actor = importlib.import_module("resumebek.actors.extractor")
     link = photo_link(settings, salt)
 
     sup.add(
@@ -301,12 +306,12 @@ def build_tree(
     )
     sup.add(
         "extractor",
-        start=lambda: extractor_actor.run(
+        start=lambda: extractor.run(
             extractor_box,
             to_analyzer=analyzer_box,
             to_outbox=outbox_box,
             to_analytics=analytics_box,
-            download=gateway.download,
+            download=lambda file_id, max_bytes: gateway.download(file_id, max_bytes=max_bytes),
             extractor=services.extractor,
             clock=clock,
             settings=settings,

@@ -9,6 +9,7 @@ import pytest
 
 from resumebek.actors import ingress
 from resumebek.config import Settings
+from resumebek.domain.events import validate_fields
 from resumebek.domain.texts import t
 from resumebek.messages import (
     AnalyticsEvent,
@@ -125,6 +126,8 @@ class Harness:
                 store=self.store,
                 admin_summary=self.summary,
             )
+        for ev in self.analytics.items:  # the analytics writer would drop an invalid event
+            assert validate_fields(ev.name, ev.fields) is None, ev.name
 
     def replies(self) -> list[Outgoing]:
         return [m for m in self.outbox.items if isinstance(m, Outgoing)]

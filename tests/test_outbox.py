@@ -8,6 +8,7 @@ import pytest
 
 from resumebek.actors import outbox
 from resumebek.config import Settings
+from resumebek.domain.events import validate_fields
 from resumebek.domain.telegram_html import escape, visible_len
 from resumebek.errors import (
     BadButtonUrl,
@@ -112,6 +113,8 @@ class Harness:
                 group.start_soon(actor)
                 await drive(self.clock, finished.is_set)
         assert self.inbox.stats().in_flight == 0
+        for ev in self.analytics.items:  # the analytics writer would drop an invalid event
+            assert validate_fields(ev.name, ev.fields) is None, ev.name
 
     def events(self) -> list[str]:
         return [e.name for e in self.analytics.items]

@@ -15,7 +15,7 @@ from datetime import datetime
 import anyio
 
 from resumebek.config import Settings
-from resumebek.domain.events import event, size_bucket
+from resumebek.domain.events import event
 from resumebek.domain.photo_offer import clean_campaign
 from resumebek.domain.texts import LANGUAGE_NAMES, pick_language, t
 from resumebek.messages import (
@@ -167,9 +167,7 @@ class _Ingress:
             size_mb = f"{doc.size / 1024 / 1024:.0f}"
             max_mb = f"{self.settings.max_file_mb:g}"
             await self.reply(who, trace, t("too_large", lang, size_mb=size_mb, max_mb=max_mb))
-            self.analytics(
-                "resume_rejected", who, trace, reason="too_large", size_bucket=size_bucket(doc.size)
-            )
+            self.analytics("resume_rejected", who, trace, reason="too_large")
             return
         if not await self.take_quota(who, trace):
             return
@@ -208,7 +206,7 @@ class _Ingress:
         if self.is_admin(who) or self.store.take_quota(who.user, self.today(), limit):
             return True
         await self.reply(who, trace, t("quota_reached", who.ui_language, limit=limit))
-        self.analytics("quota_hit", who, trace, limit=limit)
+        self.analytics("quota_hit", who, trace)
         return False
 
     async def accepted(self, who: Requester, trace: str) -> None:
@@ -307,14 +305,12 @@ class _Ingress:
             rating, _, tail = rest.partition(":")
             source, _, review_lang = tail.partition(":")
             if rating in ("up", "down"):
-                self.analytics(
-                    "review_rated",
-                    who,
-                    trace,
-                    rating=rating,
-                    source=source if source in ("llm", "rules") else None,
-                    language=review_lang if review_lang in LANGUAGES else None,
-                )
+                fields: dict[str, Scalar] = {"rating": rating}
+                if source in ("llm", "rules"):
+                    fields["source"] = source
+                if review_lang in LANGUAGES:
+                    fields["language"] = review_lang
+                self.analytics("review_rated", who, trace, **fields)
             thanks_lang = pick_language(review_lang, who.ui_language)
             await self.answer(cb, trace, t("rate_thanks", thanks_lang), clear=True)
         else:

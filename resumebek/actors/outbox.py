@@ -24,7 +24,7 @@ from resumebek import metrics
 from resumebek.config import Settings
 from resumebek.domain.events import event
 from resumebek.domain.photo_offer import photo_url
-from resumebek.domain.telegram_html import escape, split_html, strip_tags
+from resumebek.domain.telegram_html import escape, machine_word, split_html, strip_tags
 from resumebek.domain.texts import t
 from resumebek.errors import (
     BadButtonUrl,
@@ -242,13 +242,17 @@ class _Outbox:
         delivery = _Delivery(message=message, kind="reply", language=lang)
 
         def delivered() -> list[ScheduleFollowUp]:
+            # end-to-end latency from the update's arrival; omitted if the clocks disagree
+            latency_ms = int((self.clock.now() - message.received_at) * 1000)
+            timing = {"latency_ms": latency_ms} if 0 <= latency_ms <= 86_400_000 else {}
             self._analytics(
                 "review_delivered",
                 user=message.who,
                 trace=message.trace,
                 language=lang,
                 source=review.source,
-                latency_ms=int((self.clock.now() - message.received_at) * 1000),
+                score=review.score,
+                **timing,
             )
             if not (message.who.follow_up and self.settings.follow_up):
                 return []
@@ -428,7 +432,7 @@ class _Outbox:
             self._fail(job.delivery, exc.kind)
             self._drop_rest(job)
         except DeliveryError as exc:
-            kind = type(exc).__name__
+            kind = machine_word(type(exc).__name__)
             self._count(job, "error")
             if not self._retry_differently(job, exc):
                 log.warning("outbox.failed trace=%s op=%s kind=%s", job.trace, job.op, kind)
