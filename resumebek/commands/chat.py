@@ -80,6 +80,8 @@ async def _main(settings: Settings, config: SupervisorConfig, args: argparse.Nam
             line = await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
             if not line:
                 break
+            if line.lstrip().startswith("/press"):
+                await tree.wait_idle()  # like a person: press once the buttons are there
             update = gateway.parse(line)
             if update is not None:
                 await tree.deliver(update)
