@@ -44,6 +44,7 @@ async def review_resume(
         findings=rules.checks,
         quality_notes=notes,
         trace=trace,
+        rules_score=rules.score,
     )
     try:
         # The reviewer has per-attempt timeouts; this bounds the whole call, whatever it does.

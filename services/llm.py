@@ -9,8 +9,9 @@ Our own retry loop (the SDK's is off: max_retries=0), so every attempt has its o
 - final failures are not retried: quota exhausted (429 insufficient_quota), 400/401/403/404,
   refusal, content filter; quota and auth problems also pause the LLM and log an admin line;
 - an invalid reply (not JSON, fenced or prose-wrapped JSON that does not validate, wrong
-  types such as "8/10", missing fields, score out of range, `finish_reason: length`) gets
-  at most one repair request, then AnalysisError.
+  types such as "8/10", missing fields, score out of range, `finish_reason: length`, a reply
+  in the wrong script for the review language) gets at most one repair request, then
+  AnalysisError. Text suggestions whose "original" is not in the resume are dropped.
 Errors come out as resumebek.errors.LLMUnavailable / LLMRejected; the analyzer falls back to
 the rule-based review. Logs carry kinds, statuses, attempts and durations, never text.
 """
@@ -153,6 +154,37 @@ def parse_reply(content: str) -> _Payload:
     )
 
 
+def _rule_findings(request: ReviewRequest) -> review_rules.RuleFindings:
+    """The rules' facts and score: from the request when the caller ran them, else now."""
+    if request.findings and request.rules_score is not None:
+        injection = any(c.name == "injection" and not c.passed for c in request.findings)
+        return review_rules.RuleFindings(
+            checks=request.findings, score=request.rules_score, injection=injection
+        )
+    return review_rules.findings(request.text, notes=request.quality_notes)
+
+
+def _comparable(text: str) -> str:
+    return " ".join(text.lower().strip(" \t\n\"'«»“”„.,;:•-–—").split())
+
+
+def _grounded(suggestions: tuple[TextSuggestion, ...], resume: str) -> tuple[TextSuggestion, ...]:
+    """Only rewrites of sentences that really are in the resume: a model that "quotes" a
+    sentence the candidate never wrote would put words in their mouth."""
+    haystack = _comparable(resume)
+    return tuple(s for s in suggestions if _comparable(s.original) in haystack)
+
+
+def _written_in(payload: _Payload, lang: str) -> bool:
+    """The reply is in the requested script: Cyrillic for kk/ru, Latin for en."""
+    text = " ".join((payload.summary, *payload.strengths, *payload.improvements))
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 20:
+        return True  # too little to judge
+    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in letters) / len(letters)
+    return cyrillic < 0.5 if lang == "en" else cyrillic >= 0.5
+
+
 class OpenAIReviewer:
     """ResumeReviewer over openai.AsyncOpenAI (see the module docstring)."""
 
@@ -222,12 +254,12 @@ class OpenAIReviewer:
         if budgeted is None:
             raise LLMRejected("unreadable_text")
         notes = request.quality_notes + (("truncated",) if budgeted.truncated else ())
-        rules = review_rules.findings(request.text, notes=request.quality_notes)
+        rules = _rule_findings(request)
         base = prompts.messages(
             budgeted.text,
             lang=request.language,
             resume_language=request.resume_language,
-            findings=request.findings or rules.checks,
+            findings=rules.checks,
             rules_score=rules.score,
             notes=notes,
         )
@@ -246,24 +278,28 @@ class OpenAIReviewer:
         latency_ms: int,
     ) -> Review:
         strengths, improvements = payload.strengths, payload.improvements
-        if len(strengths) < 3 or len(improvements) < 3:
-            # keep the 3–5 promise with the rules' own points, in the same language
+        suggestions = _grounded(payload.suggestions, request.text)
+        fill: Review | None = None
+        if len(strengths) < 3 or len(improvements) < 3 or (payload.suggestions and not suggestions):
+            # keep the 3–5 promise (and real quotes) with the rules' own points, same language
             fill = review_rules.rule_review(
                 request.text,
                 language=request.language,
                 resume_language=request.resume_language,
                 notes=request.quality_notes,
             )
-            if len(strengths) < 3:
-                strengths = (strengths + tuple(s for s in fill.strengths if s not in strengths))[:3]
-            if len(improvements) < 3:
-                extra = tuple(s for s in fill.improvements if s not in improvements)
-                improvements = (improvements + extra)[:3]
+            strengths = (strengths + tuple(s for s in fill.strengths if s not in strengths))[
+                : max(3, len(strengths))
+            ]
+            improvements = (
+                improvements + tuple(s for s in fill.improvements if s not in improvements)
+            )[: max(3, len(improvements))]
+            suggestions = suggestions or fill.text_suggestions
         return Review(
             summary=payload.summary,
             strengths=strengths,
             improvements=improvements,
-            text_suggestions=payload.suggestions,
+            text_suggestions=suggestions,
             score=anchor_llm_score(payload.score, rules.score, injection=rules.injection),
             language=request.language,
             source="llm",
@@ -299,7 +335,10 @@ class OpenAIReviewer:
             try:
                 content, model, used = await self._call(messages, max_tokens)
                 tokens += used
-                return parse_reply(content), model, tokens
+                payload = parse_reply(content)
+                if not _written_in(payload, request.language):
+                    raise _InvalidReply("wrong_language", content)
+                return payload, model, tokens
             except _InvalidReply as exc:
                 if repaired:
                     log.warning("llm.invalid trace=%s kind=%s repaired=1", request.trace, exc.kind)

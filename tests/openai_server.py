@@ -307,3 +307,26 @@ class OpenAIServer:
         writer.write(conn.send(h11.EndOfMessage()) or b"")
         await writer.drain()
         return True
+
+
+def main() -> None:
+    """`python -m tests.openai_server [--latency 0.5 | --latency 0.2,0.8]`: serve a valid review
+    to every request in its own process (load benchmarks); prints the base URL, stops when
+    stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--latency", default="0", help="seconds, or LOW,HIGH for random")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    parts = [float(p) for p in args.latency.split(",")]
+    latency: float | tuple[float, float] = (parts[0], parts[1]) if len(parts) == 2 else parts[0]
+    with OpenAIServer(latency=latency, seed=args.seed) as server:
+        sys.stdout.write(server.url + "\n")
+        sys.stdout.flush()
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

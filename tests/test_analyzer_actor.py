@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from functools import partial
 
@@ -274,3 +275,27 @@ async def test_many_users_at_once_against_the_server(server: OpenAIServer) -> No
         await reviewer.aclose()
     assert len(_ready(items)) == 40
     assert all(isinstance(r, ReviewReady) and r.review.source == "llm" for r in items)
+
+
+async def test_logs_never_carry_resume_text_or_llm_replies(
+    server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_reply = "UNIQUE-LLM-REPLY-MARKER"
+    server.script(
+        Reply.content(secret_reply),  # invalid: repaired
+        Reply.content(secret_reply),  # invalid again: fallback
+        Reply.error(500),
+        Reply.review(),
+    )
+    reviewer = real_reviewer(server)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="resumebek"):
+            await run_actor(
+                [extracted("a"), extracted("b", text=RU, language="ru")], reviewer, concurrency=1
+            )
+    finally:
+        await reviewer.aclose()
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("resumebek"))
+    assert "analyzer.done" in logged and "llm.repair" in logged and "llm.retry" in logged
+    for private in ("aigerim", "Тестова", "+7 70", "example.com", secret_reply, "Demo Bank"):
+        assert private.lower() not in logged.lower()

@@ -366,11 +366,61 @@ async def test_fenced_or_wrapped_json_is_accepted(
 async def test_short_lists_are_filled_from_the_rules(
     server: OpenAIServer, reviewer: OpenAIReviewer
 ) -> None:
-    server.script(Reply.review(strengths=("Only one",), improvements=("Just this",)))
+    server.script(
+        Reply.review(
+            summary="Хорошее резюме студентки, не хватает цифр.",
+            strengths=("Только одна сильная сторона",),
+            improvements=("Добавьте цифры",),
+        )
+    )
     result = await review_or_error(reviewer, request(RU, "ru"))
     assert isinstance(result, Review)
-    assert result.strengths[0] == "Only one" and len(result.strengths) == 3
-    assert result.improvements[0] == "Just this" and len(result.improvements) == 3
+    assert result.strengths[0] == "Только одна сильная сторона" and len(result.strengths) == 3
+    assert result.improvements[0] == "Добавьте цифры" and len(result.improvements) == 3
+    assert all(any("а" <= ch <= "я" for ch in s) for s in result.strengths)  # same language
+
+
+async def test_reply_in_the_wrong_language_is_repaired(
+    server: OpenAIServer, reviewer: OpenAIReviewer
+) -> None:
+    russian = review_payload(
+        summary="Хорошее резюме, но не хватает измеримых результатов.",
+        strengths=("Есть контакты", "Понятные разделы", "Даты указаны"),
+        improvements=("Добавьте цифры", "Начинайте с глаголов", "Добавьте ссылку на LinkedIn"),
+    )
+    server.script(Reply.review(), Reply.content(_content(russian)))  # English first: wrong
+    result = await review_or_error(reviewer, request(RU, "ru"))
+    assert isinstance(result, Review) and result.strengths[0] == "Есть контакты"
+    assert len(server.chat_requests) == 2
+
+
+async def test_invented_quotes_are_dropped(server: OpenAIServer, reviewer: OpenAIReviewer) -> None:
+    payload = review_payload()
+    payload["text_suggestions"] = [
+        {"original": "Led a team of 40 engineers", "suggested": "x", "reason": "y"},  # not in EN
+        {
+            "original": "reduced report preparation time by 30%",
+            "suggested": "Cut it",
+            "reason": "z",
+        },
+    ]
+    server.script(Reply.content(_content(payload)))
+    result = await review_or_error(reviewer)
+    assert isinstance(result, Review)
+    assert [s.suggested for s in result.text_suggestions] == ["Cut it"]
+
+
+async def test_only_invented_quotes_are_replaced_by_the_rules_ones(
+    server: OpenAIServer, reviewer: OpenAIReviewer
+) -> None:
+    payload = review_payload()
+    payload["text_suggestions"] = [
+        {"original": "Invented sentence", "suggested": "x", "reason": "y"}
+    ]
+    server.script(Reply.content(_content(payload)))
+    result = await review_or_error(reviewer)
+    assert isinstance(result, Review) and result.text_suggestions
+    assert all(s.original in " ".join(EN.split()) for s in result.text_suggestions)
 
 
 def test_parse_reply_caps_lists_at_five() -> None:

@@ -212,8 +212,7 @@ _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)|\b(?:ИИН|ЖСН|IIN)\b\s*[:№]?\s*\d
 _MARITAL = re.compile(
     r"(marital status|\bmarried\b|\bdivorced\b|семейное положение|\bженат\b|\bзамужем\b|"
     r"\bхолост\b|не замужем|\bразвед[её]н|отбасылық жағдай|үйленген|тұрмыс құрған|"
-    r"\bбойдақ\b|отбасылы)",
-    re.IGNORECASE,
+    r"\bбойдақ\b|отбасылы)"
 )
 _MONTHS = (
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|январ|феврал|март|апрел|ма[йя]|"
@@ -222,21 +221,18 @@ _MONTHS = (
 )
 _BIRTH_DATE = re.compile(
     r"(birth|born|d\.o\.b|dob|рожд|родил|туған|tuğan)[^\n]{0,25}?"
-    rf"(\d{{1,2}}[./-]\d{{1,2}}[./-](?:19|20)?\d{{2}}|\d{{1,2}}\s+{_MONTHS}\s+(?:19|20)\d{{2}})",
-    re.IGNORECASE,
+    rf"(\d{{1,2}}[./-]\d{{1,2}}[./-](?:19|20)?\d{{2}}|\d{{1,2}}\s+{_MONTHS}\s+(?:19|20)\d{{2}})"
 )
 _ADDRESS = re.compile(
     r"(\bул\.|\bулица\b|көшесі|\bкөш\.|\bпр-т\b|\bпроспект\b|\bмкр\.?|\bмикрорайон\b|"
     r"даңғылы|\bдаңғ\.|шағын ауданы|ықшамауданы|\bstreet\b|\bstr\.|\bavenue\b|\bave\.)[^\n]{0,40}?\d+"
-    r"|\b(?:кв\.|apt\.?|пәтер)\s*\d+",
-    re.IGNORECASE,
+    r"|\b(?:кв\.|apt\.?|пәтер)\s*\d+"
 )
 _INJECTION = re.compile(
     r"(ignore (?:all )?(?:the )?previous instructions|ignore (?:all )?(?:the )?above|"
     r"system (?:note|prompt)|note to the ai|as an ai|give (?:this resume |me )?10/10|"
     r"rate (?:this|me) 10|игнорируй(?:те)? (?:все )?(?:предыдущие )?инструкции|"
-    r"поставь(?:те)? 10|алдыңғы нұсқаулар|нұсқауларды елеме)",
-    re.IGNORECASE,
+    r"поставь(?:те)? 10|алдыңғы нұсқаулар|нұсқауларды елеме)"
 )
 
 # Weak phrasing → (language of the phrase, replacement or None to keep and append a result).
@@ -259,7 +255,7 @@ _WEAK: tuple[tuple[re.Pattern[str], Language, str | None], ...] = (
     (re.compile(r"\b(?:участвовал[аи]?|принимал[аи]? участие) в\b", re.IGNORECASE), "ru", None),
     (re.compile(r"\bпомогал[аи]?\b", re.IGNORECASE), "ru", None),
     (re.compile(r"\bзанимал(?:ся|ась|ись)\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"\b\w*(?:ға|ге|қа|ке|на|не|а|е) қатыстым\b", re.IGNORECASE), "kk", None),
+    (re.compile(r"\b\w+\s+қатыстым\b", re.IGNORECASE), "kk", None),
     (re.compile(r"\bқатыстым\b", re.IGNORECASE), "kk", None),
     (
         re.compile(
@@ -272,6 +268,9 @@ _WEAK: tuple[tuple[re.Pattern[str], Language, str | None], ...] = (
     (re.compile(r"\bкөмектестім\b", re.IGNORECASE), "kk", None),
 )
 
+# One pass over a line before trying each weak pattern (most lines have none).
+_ANY_WEAK = re.compile("|".join(f"(?:{p.pattern})" for p, _l, _r in _WEAK), re.IGNORECASE)
+
 _STRONG = re.compile(
     r"\b(led|built|developed|designed|created|launched|increased|reduced|cut|improved|"
     r"organi[sz]ed|implemented|trained|prepared|delivered|analy[sz]ed|achieved|grew|raised|"
@@ -280,16 +279,14 @@ _STRONG = re.compile(
     r"создал|запустил|обучил|повысил|снизил|оптимизировал|добил|выиграл|"
     r"әзірледім|енгіздім|ұйымдастырдым|өткіздім|басқардым|дайындадым|құрдым|арттырдым|"
     r"азайттым|көбейттім|оқытамын|жасаймын|жасадым|іске асырдым|жеңдім|басқарамын|"
-    r"ұйымдастырамын|oqyttym|basqardym)\w*",
-    re.IGNORECASE,
+    r"ұйымдастырамын|oqyttym|basqardym)\w*"
 )
 
 _STUDENT = re.compile(
     r"(\bstudent|undergraduate|graduate student|recent graduate|\bintern\b|internship|"
     r"expected (?:19|20)\d\d|\b\d(?:st|nd|rd|th)[- ]year|"
     r"студент|\d\s?курс|курса\b|стажир|выпускни|курс студенті|студенті|тағылымдама|"
-    r"практикант|үміткер|bakalavriat|studenti)",
-    re.IGNORECASE,
+    r"практикант|үміткер|bakalavriat|studenti)"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -477,7 +474,8 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
     lines = [ln.strip() for ln in body.split("\n")]
     lines = [ln for ln in lines if ln]
     words = len(_WORD.findall(body))
-    stage = "student" if _STUDENT.search(body) else "experienced"
+    low = body.lower()  # the keyword patterns are lower case: faster than IGNORECASE
+    stage = "student" if _STUDENT.search(low) else "experienced"
     a = _Analysis(
         lines=lines,
         words=words,
@@ -512,6 +510,8 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
         a.metrics += 1
     for raw_line in _logical_lines(lines):
         ln = " ".join(raw_line.split())
+        if not _ANY_WEAK.search(ln):
+            continue
         for pattern, lang, repl in _WEAK:
             hit = pattern.search(ln)
             if hit:
@@ -521,7 +521,7 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
                     phrase = m2.group(0).strip(" :")
                     a.weak.append(_Weak(sentence, lang, repl, phrase, m2.start(), m2.end()))
                 break
-    a.strong = len(_STRONG.findall(body))
+    a.strong = len(_STRONG.findall(low))
     a.years = len(_ANY_YEAR.findall(body))
     for m in _RANGE.finditer(body):
         a.ranges += 1
@@ -534,15 +534,15 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
                 a.inverted += 1
     if _IIN.search(body):
         a.overshare.append("iin")
-    if _MARITAL.search(body):
+    if _MARITAL.search(low):
         a.overshare.append("marital")
-    if _BIRTH_DATE.search(body):
+    if _BIRTH_DATE.search(low):
         a.overshare.append("birth_date")
-    if _ADDRESS.search(body):
+    if _ADDRESS.search(low):
         a.overshare.append("address")
     # invisible text (white, tiny, render mode 3) was dropped by the extractor: it is how
     # injections and keyword stuffing hide, so it counts like visible instructions
-    a.injection = bool(_INJECTION.search(body)) or "invisible_text" in notes
+    a.injection = bool(_INJECTION.search(low)) or "invisible_text" in notes
     return a
 
 
