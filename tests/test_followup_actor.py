@@ -3,18 +3,31 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import orjson
 import pytest
 
 from resumebek.actors import followup
 from resumebek.domain.followup import FollowUpJob
-from resumebek.messages import ChatRef, FollowUpReceipt, Priority, UrlButton, UserRef
+from resumebek.messages import (
+    CancelFollowUp,
+    ChatRef,
+    FollowUpReceipt,
+    Priority,
+    Requester,
+    ScheduleFollowUp,
+    UrlButton,
+    UserRef,
+)
+from resumebek.runtime.mailbox import Mailbox
 from services.followup_store import COLUMNS, encode_snapshot, save_snapshot
-from tests.followup_harness import ALMATY, almaty, harness
+from tests.followup_harness import ALMATY, almaty, harness, settle
 
 DAY = 24 * 3600.0
 NOON = almaty(2026, 3, 2, 12)  # a Monday noon in Almaty: outside quiet hours
@@ -414,3 +427,72 @@ async def test_late_receipts_from_a_previous_incarnation_finish_the_job(tmp_path
         await h.inbox.send(FollowUpReceipt(job_id="abc", outcome="sent"))
         await h.advance(2 * DAY, step=3600)
     assert h.outbox.items == [] and len(h.events("followup_sent")) == 1
+
+
+async def test_a_failed_snapshot_delays_the_acknowledgement_and_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = [OSError(28, "No space left on device")]
+
+    def flaky_save(
+        path: Path, jobs: Iterable[FollowUpJob], opted_out: Iterable[UserRef], *, saved_at: datetime
+    ) -> int:
+        if failures:
+            raise failures.pop()
+        return save_snapshot(path, jobs, opted_out, saved_at=saved_at)
+
+    h = harness(tmp_path, start=NOON)
+    async with h.running():
+        await h.advance(1)
+        monkeypatch.setattr(followup, "save_snapshot", flaky_save)
+        await h.schedule(1)
+        assert h.events("followup_scheduled") == []  # not durable yet
+        assert [e.fields["kind"] for e in h.events("error")] == ["snapshot_write"]
+        await h.advance(1)  # the next debounce tick writes it
+        assert len(h.events("followup_scheduled")) == 1
+    assert _pending_users(h.snapshot) == [1]
+
+
+async def test_cancelling_the_actor_still_writes_a_final_snapshot(tmp_path: Path) -> None:
+    h = harness(tmp_path, start=NOON)
+    inbox: Mailbox[ScheduleFollowUp | CancelFollowUp | FollowUpReceipt] = Mailbox("f", 10)
+    who = Requester(chat=ChatRef(1), user=UserRef(1), ui_language="ru")
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(
+                partial(
+                    followup.run,
+                    inbox,
+                    to_outbox=h.outbox,
+                    to_analytics=h.analytics,
+                    clock=h.clock,
+                    settings=h.settings,
+                    debounce_s=60.0,
+                )
+            )
+            await settle()
+            for user in (1, 2):
+                await inbox.send(
+                    ScheduleFollowUp(
+                        trace="t",
+                        who=replace(who, chat=ChatRef(user), user=UserRef(user)),
+                        delivered_at=NOON,
+                    )
+                )
+            await settle()
+            tg.cancel_scope.cancel()  # e.g. the supervisor's shutdown timeout ran out
+    assert _pending_users(h.snapshot) == [1, 2]
+
+
+async def test_analytics_carry_no_raw_ids(tmp_path: Path) -> None:
+    user = 987654321
+    h = harness(tmp_path, start=NOON)
+    async with h.running():
+        await h.schedule(user, campaign="uni")
+        await h.advance(DAY)
+    assert {e.name for e in h.analytics.items} == {"followup_scheduled", "followup_sent"}
+    for e in h.analytics.items:
+        assert e.user == user  # pseudonymized by the analytics actor, never a field
+        assert str(user) not in repr(e.fields) and str(user) not in repr(e)
+        assert e.at.tzinfo is not None
+    assert h.events("followup_scheduled")[0].fields == {"delay_h": 24.0, "quiet_shifted": False}

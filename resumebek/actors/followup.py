@@ -121,7 +121,7 @@ class _Timer:
         self._latest_seq: dict[str, int] = {}
         self._seq = 0
         self._in_flight: dict[str, tuple[FollowUpJob, float]] = {}  # job id → (job, dispatched)
-        self._unacked: list[FollowUpJob] = []  # scheduled, not yet in a snapshot on disk
+        self._unacked: list[tuple[FollowUpJob, float]] = []  # (job, delay s): not yet on disk
         self._dirty = False
         self._dirty_event = anyio.Event()
         self._wake = anyio.Event()
@@ -148,10 +148,14 @@ class _Timer:
         duplicates = 0
         with gc_paused():
             # one per user: the latest due time wins (a newer review rescheduled it)
-            for job in sorted(loaded.jobs, key=lambda j: j.due_at):
-                old = self._jobs.pop(self._by_user.get(job.user, ""), None)
-                if old is not None:
+            for job in loaded.jobs:
+                old_id = self._by_user.get(job.user)
+                if old_id is not None:
                     duplicates += 1
+                    old = self._jobs[old_id]
+                    if old.due_at > job.due_at:
+                        old, job = job, old
+                    del self._jobs[old.job_id]
                     self._emit(
                         "followup_skipped", user=old.user, trace=old.trace, reason="duplicate"
                     )
@@ -212,7 +216,7 @@ class _Timer:
             next_try_at=due,
         )
         self._add(job)
-        self._unacked.append(job)
+        self._unacked.append((job, due.timestamp() - message.delivered_at))
         self._mark_dirty()
 
     def _cancel(self, message: CancelFollowUp) -> None:
@@ -225,7 +229,7 @@ class _Timer:
         if job_id is None:
             return
         job = self._jobs[job_id]
-        self._unacked = [j for j in self._unacked if j.job_id != job_id]
+        self._unacked = [u for u in self._unacked if u[0].job_id != job_id]
         # durable now: a crash before the next snapshot must not resurrect a cancelled reminder
         self._finish(job_id, f"cancelled_{message.reason}")
         reason = "opted_out" if message.reason == "stop" else "deleted"
@@ -405,10 +409,15 @@ class _Timer:
         self._journal_lines = 0
         log.debug("followup.snapshot pending=%d bytes=%d final=%s", len(self._jobs), size, final)
         acked, self._unacked = self._unacked, []
-        for job in acked:
+        for job, delay_s in acked:
             metrics.FOLLOWUPS.labels(outcome="scheduled").inc()
-            delay_h = round((job.due_at.timestamp() - now) / 3600, 2)
-            self._emit("followup_scheduled", user=job.user, trace=job.trace, delay_h=delay_h)
+            self._emit(
+                "followup_scheduled",
+                user=job.user,
+                trace=job.trace,
+                delay_h=round(delay_s / 3600, 2),
+                quiet_shifted=delay_s > self._settings.follow_up_delay_s + 1,
+            )
 
     def _mark_dirty(self) -> None:
         self._dirty = True
