@@ -57,12 +57,14 @@ def _events(n: int) -> list[AnalyticsEvent]:
     ]
 
 
-def baseline(events: list[AnalyticsEvent], directory: Path, *, fsync: bool = False) -> float:
+def baseline(
+    events: list[AnalyticsEvent], directory: Path, *, fsync: bool = False
+) -> tuple[float, float]:
     """The original bot: one lock, open, append one json line, close, per event (with
     `fsync`: the same, made as durable as the actor's files are)."""
     lock = threading.Lock()
     path = directory / "baseline.jsonl"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for ev in events:
         line = {"ts": ev.at.isoformat(), "event": ev.name, "chat_id": ev.user, **ev.fields}
         with lock, path.open("a", encoding="utf-8") as handle:
@@ -70,15 +72,22 @@ def baseline(events: list[AnalyticsEvent], directory: Path, *, fsync: bool = Fal
             handle.flush()
             if fsync:
                 os.fsync(handle.fileno())
-    return len(events) / (time.perf_counter() - started)
+    return _rates(len(events), started, cpu)
 
 
-async def actor_rate(events: list[AnalyticsEvent], data_dir: Path, mailbox: int) -> float:
+def _rates(n: int, started: float, cpu: float) -> tuple[float, float]:
+    """Events/s by the wall clock and by this process's CPU time (steadier on a busy box)."""
+    return n / (time.perf_counter() - started), n / (time.process_time() - cpu)
+
+
+async def actor_rate(
+    events: list[AnalyticsEvent], data_dir: Path, mailbox: int
+) -> tuple[float, float]:
     """Producers send_nowait in bursts of 1000 while the actor writes; timed until the
     actor has written, fsynced and returned."""
     settings = Settings(data_dir=data_dir, analytics_salt=SALT)
     inbox: Mailbox[AnalyticsEvent] = Mailbox("analytics", mailbox)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     async with anyio.create_task_group() as tg:
         tg.start_soon(_run_actor, inbox, settings)
         for i in range(0, len(events), 1000):
@@ -86,13 +95,13 @@ async def actor_rate(events: list[AnalyticsEvent], data_dir: Path, mailbox: int)
                 inbox.send_nowait(ev)
             await anyio.lowlevel.checkpoint()
         inbox.close()
-    elapsed = time.perf_counter() - started
+    rates = _rates(len(events), started, cpu)
     stats = inbox.stats()
     print(
         f"  mailbox: high water {stats.high_water} of {mailbox}, dropped {stats.dropped}, "
         f"written {_count_lines(data_dir)}"
     )
-    return len(events) / elapsed
+    return rates
 
 
 async def _run_actor(inbox: Mailbox[AnalyticsEvent], settings: Settings) -> None:
@@ -115,6 +124,10 @@ async def burst_drain(events: list[AnalyticsEvent], data_dir: Path, mailbox: int
         f"  burst of {len(burst)} into a mailbox of {mailbox}: accepted {accepted}, "
         f"dropped {inbox.stats().dropped} (counted), drained in {elapsed * 1000:.0f} ms"
     )
+
+
+def _show(rate: tuple[float, float]) -> str:
+    return f"{rate[0]:,.0f} events/s wall, {rate[1]:,.0f} events/s per CPU second"
 
 
 def _count_lines(data_dir: Path) -> int:
@@ -183,20 +196,20 @@ def main() -> None:
     try:
         print("writer:")
         original = baseline(events[: args.baseline_events], work)
-        print(f"  original (lock, open, append, close per event): {original:,.0f} events/s")
+        print(f"  original (lock, open, append, close per event): {_show(original)}")
         durable = baseline(events[:500], work, fsync=True)
-        print(f"  original + fsync per event (same durability):   {durable:,.0f} events/s")
-        rates = [
+        print(f"  original + fsync per event (same durability):   {_show(durable)}")
+        runs = [
             anyio.run(actor_rate, events[: args.events], work / f"actor{i}", mailbox)
             for i in range(3)
         ]
-        rate = sorted(rates)[1]
+        rate = (sorted(r[0] for r in runs)[1], sorted(r[1] for r in runs)[1])
         print(
-            f"  actor (validate, pseudonymize, batched writes, fsync every 200 ms), median of "
-            f"3: {rate:,.0f} events/s (runs: {', '.join(f'{r:,.0f}' for r in rates)})"
+            f"  actor (validate, pseudonymize, batch, fsync every 200 ms), median of 3: {_show(rate)}"
         )
         print(
-            f"  ratio: {rate / original:.1f}x the original, {rate / durable:.0f}x the durable "
+            f"  ratio: {rate[0] / original[0]:.1f}x the original by wall clock, "
+            f"{rate[1] / original[1]:.1f}x by CPU time; {rate[0] / durable[0]:.0f}x the durable "
             f"original (targets: >= 100,000 events/s and >= 10x the original)"
         )
         anyio.run(burst_drain, events, work / "burst", mailbox)

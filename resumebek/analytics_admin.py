@@ -102,8 +102,9 @@ def _prune_cache(cache: Path, directory: Path) -> None:
 
 
 def auto_workers(n_days: int) -> int:
-    """Worker processes worth starting for `n_days` files (a process costs ~50 ms)."""
-    return max(1, min(n_days // 4, os.cpu_count() or 1, 8))
+    """Worker processes worth starting for `n_days` files. On 2 cores the processes were
+    slower than one (bench/analytics.py), so one core is always left to the parent."""
+    return max(1, min(n_days // 4, (os.cpu_count() or 1) - 2, 8))
 
 
 def tally_range(

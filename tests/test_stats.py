@@ -169,3 +169,15 @@ def test_closed_days_are_cached_and_the_cache_follows_the_files(settings: Settin
     (settings.data_dir / "analytics" / "2026-05-09.jsonl").unlink()
     load_summary(settings, SUN, SUN)
     assert sorted(p.name for p in cache.iterdir()) == ["2026-05-10.json"]
+
+
+def test_a_followup_failure_that_will_be_retried_is_not_a_failure() -> None:
+    events: list[dict[str, object]] = [
+        {"ts": "2026-05-10T10:00:00+05:00", "event": "followup_failed", "reason": "failed",
+         "final": False},
+        {"ts": "2026-05-10T11:00:00+05:00", "event": "followup_failed", "reason": "blocked",
+         "final": True},
+        {"ts": "2026-05-10T12:00:00+05:00", "event": "followup_failed", "reason": "blocked"},
+    ]  # fmt: skip
+    s = summarize(tally_events(events, ZoneInfo("Asia/Almaty")), SUN, SUN)
+    assert s.followups_failed == 2 and s.followup_failures == {"blocked": 2}

@@ -154,6 +154,8 @@ def tally_events(events: Iterable[Mapping[str, Any]], zone: tzinfo) -> dict[date
             slot = slots[key] = (tally, local.weekday() * 24 + local.hour)
         t, cell = slot
         name: str = ev["event"]
+        if name == "followup_failed" and ev.get("final") is False:
+            name = "followup_retried"  # a failed try that will be retried: not a failure yet
         t.events[name] += 1
         user = ev.get("user")
         if type(user) is str:
