@@ -120,6 +120,7 @@ class RedactingFilter(logging.Filter):
 _EVENT = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*")
 _PAIR = re.compile(r"(?<!\S)([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|\S+)")
 _TOP = ("actor", "event", "trace")
+_RESERVED = frozenset({"ts", "level", "logger", "msg", "exc", "exc_type", "stack"})
 
 
 def _scalar(raw: str) -> str | int | float | bool | None:
@@ -158,11 +159,14 @@ def record_fields(record: logging.LogRecord) -> dict[str, object]:
         body = rest
     else:
         body = message
-    for key, raw in _PAIR.findall(body):
-        fields[key] = _scalar(raw)
-    for key, value in record.__dict__.items():
-        if key not in _STANDARD and not key.startswith("_"):
-            fields[key] = value
+    pairs = [(key, _scalar(raw)) for key, raw in _PAIR.findall(body)]
+    extras = [(k, v) for k, v in record.__dict__.items() if k not in _STANDARD and k[0] != "_"]
+    for key, value in (*pairs, *extras):
+        # "analytics.invalid event=resume_analyzed": the leading word stays the event, and
+        # no field may overwrite the line's own keys (ts, level, msg ...): those get a "_".
+        if key in _RESERVED or (key == "event" and "event" in fields):
+            key += "_"
+        fields[key] = value
     if "actor" not in fields:
         actor = _actor_from_logger(record.name)
         if actor is not None:

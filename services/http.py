@@ -33,7 +33,13 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from resumebek.config import Settings
-from resumebek.domain.click_token import ClickToken, click_event, click_key, verify_click, with_utm
+from resumebek.domain.click_token import (
+    ClickToken,
+    click_event,
+    settings_click_key,
+    verify_click,
+    with_utm,
+)
 from resumebek.messages import AnalyticsEvent
 from resumebek.metrics import REGISTRY
 from resumebek.runtime.mailbox import Address
@@ -309,7 +315,7 @@ async def serve_from_settings(
         ready=ready,
         actor_status=actor_status,
         on_click=analytics_click_sink(to_analytics, clock),
-        click_key=click_key(settings.analytics_salt.reveal(), settings.bot_token.reveal()),
+        click_key=settings_click_key(settings),
         photos_url=settings.ai_photos_url,
         task_status=task_status,
     )

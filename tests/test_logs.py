@@ -53,6 +53,19 @@ def test_json_lines_carry_actor_event_trace_and_fields() -> None:
     assert (third["signal"], third["left"], third["note"]) == (15, 2, "two words")
 
 
+def test_fields_never_overwrite_the_event_or_the_line_keys() -> None:
+    out = io.StringIO()
+    configure_logging(level="INFO", log_format="json", stream=out)
+    logging.getLogger("resumebek.actors.analytics").warning(
+        "analytics.invalid event=resume_analyzed level=3 msg=x ts=1"
+    )
+    (line,) = (orjson.loads(raw) for raw in _lines(out))
+    assert line["event"] == "analytics.invalid" and line["event_"] == "resume_analyzed"
+    assert line["level"] == "WARNING" and line["level_"] == 3
+    assert line["ts"].endswith("Z") and line["ts_"] == 1
+    assert line["msg"].startswith("analytics.invalid")
+
+
 def test_extra_actor_wins_and_other_loggers_have_none() -> None:
     out = io.StringIO()
     configure_logging(level="INFO", log_format="json", stream=out)
