@@ -22,6 +22,7 @@ from tests.conftest import FIXTURES, resumebek_env
 from tests.openai_server import OpenAIServer, Reply
 
 RESUME = FIXTURES / "telegram" / "resume_ru_student.pdf"
+RESUME_EN = FIXTURES / "telegram" / "resume_en_intern.pdf"
 USER = "4242"
 
 
@@ -104,13 +105,13 @@ def test_chat_reviews_a_pdf_with_the_rules(tmp_path: Path) -> None:
 
 def test_chat_reviews_a_pdf_through_the_llm_server(tmp_path: Path) -> None:
     pdf = tmp_path / "cv.pdf"
-    pdf.write_bytes(RESUME.read_bytes())
+    pdf.write_bytes(RESUME_EN.read_bytes())
     with OpenAIServer(default=Reply.review(score=7)) as server:
         actions, _ = run_chat(
-            tmp_path, f"/send {pdf}\n", lang="ru", API="sk-test", OPENAI_BASE_URL=server.url
+            tmp_path, f"/send {pdf}\n", lang="kk", API="sk-test", OPENAI_BASE_URL=server.url
         )
         assert len(server.chat_requests) >= 1
-    check_review_flow(actions, "llm", "ru", "ru")
+    check_review_flow(actions, "llm", "kk", "en")
     events = analytics_events(tmp_path)
     delivered = [e for e in events if e["event"] == "review_delivered"]
     assert delivered and delivered[0]["source"] == "llm"
