@@ -155,3 +155,49 @@ def test_keep_running_stays_up_until_sigterm(tmp_path: Path) -> None:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_run_without_telegram_credentials_names_them_and_points_to_chat(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "resumebek", "run"],
+        capture_output=True,
+        text=True,
+        env=resumebek_env(DATA_DIR=str(tmp_path / "data"), BOT_TOKEN="123456:" + "A" * 35),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "API_ID" in done.stderr and "API_HASH" in done.stderr
+    assert "BOT_TOKEN" not in done.stderr.split("(")[0]  # it is set: not named as missing
+    assert "resumebek chat" in done.stderr and "resumebek analyze" in done.stderr
+
+
+async def test_dead_letter_tells_the_user_in_their_language() -> None:
+    from resumebek.app import dead_letter_handler
+    from resumebek.messages import ChatRef, Requester, TextReceived, UserRef
+    from resumebek.runtime.mailbox import Mailbox
+    from tests.fakes import FakeClock
+
+    boxes: dict[str, Mailbox[Any]] = {
+        "outbox": Mailbox("outbox", 10),
+        "analytics": Mailbox("analytics", 10),
+    }
+    handler = dead_letter_handler(boxes, FakeClock())
+    who = Requester(chat=ChatRef(5), user=UserRef(5), ui_language="kk")
+    await handler(
+        "extractor",
+        TextReceived(trace="ab12", who=who, message_id=1, text="x", received_at=0),
+        "ValueError",
+    )
+    reply = await boxes["outbox"].receive()
+    assert reply.kind == "error" and reply.html == t("error_generic", "kk")
+    assert reply.replace_placeholder and reply.trace == "ab12"  # edited into the ⏳ message
+    event = await boxes["analytics"].receive()
+    assert event.name == "dead_letter" and dict(event.fields) == {
+        "actor": "extractor",
+        "kind": "value_error",
+    }
+    # a failed error reply is not answered with another error reply (no loop)
+    await handler("outbox", reply, "ValueError")
+    assert boxes["outbox"].stats().depth == 0

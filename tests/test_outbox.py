@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 
@@ -291,3 +292,35 @@ async def test_admin_document_is_sent_after_text() -> None:
     h = Harness()
     await h.run([out(9, "stats", kind="admin", document=b"<html>", document_name="r.html")])
     assert [c.op for c in h.tg.calls] == ["send", "document"]
+
+
+async def test_followup_burst_fixture_every_job_delivered_exactly_once() -> None:
+    """120 reminders due in the same minute, Telegram answering FloodWait to a few: each is
+    delivered once, a receipt per job, and the limits hold (../shared/cases)."""
+    jobs = json.loads(
+        (FIXTURES / "telegram" / "followup_jobs_burst_120_same_minute.json").read_text()
+    )
+    h = Harness()
+    for job in jobs[::17]:
+        h.tg.fail[job["chat_id"]] = [FloodWait(7)]
+    messages: list[outbox.OutboxMessage] = [
+        Outgoing(
+            trace=f"{i:032x}",
+            chat=ChatRef(job["chat_id"]),
+            language="kk",
+            kind="followup",
+            html="reminder",
+            priority=Priority.BACKGROUND,
+            receipt=job["job_id"],
+        )
+        for i, job in enumerate(jobs)
+    ]
+    await h.run(messages)
+    delivered = [c.chat for c in h.tg.of("send")]  # attempts: a FloodWait attempt counts too
+    assert sorted(set(delivered)) == sorted(j["chat_id"] for j in jobs)
+    flooded = {j["chat_id"] for j in jobs[::17]}
+    assert all(delivered.count(c) == (2 if c in flooded else 1) for c in set(delivered))
+    receipts = [r for r in h.followup.items if isinstance(r, FollowUpReceipt)]
+    assert sorted(r.job_id for r in receipts) == sorted(j["job_id"] for j in jobs)
+    assert {r.outcome for r in receipts} == {"sent"}
+    assert max_in_window([c.at for c in h.tg.of("send")]) <= 25
