@@ -160,13 +160,16 @@ class ConsoleGateway:
         return IncomingMessage(message_id=self._message_id(chat), kind="text", text=line, **common)
 
     def _press(self, wanted: str, chat: ChatRef, user: UserRef, now: float) -> Update | None:
-        """The newest message in this chat with a button whose data (or text) is `wanted`."""
+        """The newest message in this chat with a button whose data (or text) is `wanted`;
+        `anyway` also matches `anyway:<token>`, `rate:up` matches `rate:up:llm:kk`."""
         for (c, mid), sent in sorted(self._messages.items(), key=lambda kv: -kv[0][1]):
             if c != chat:
                 continue
             for row in sent.buttons:
                 for b in row:
-                    if isinstance(b, CallbackButton) and wanted in (b.data, b.text):
+                    if isinstance(b, CallbackButton) and (
+                        wanted in (b.data, b.text) or b.data.startswith(wanted + ":")
+                    ):
                         self._callbacks += 1
                         return IncomingCallback(
                             callback_id=f"console-{self._callbacks}",

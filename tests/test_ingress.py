@@ -356,3 +356,23 @@ def test_store_survives_a_torn_file(tmp_path: Path) -> None:
     store.set_language(UserRef(4), "kk")
     store.save()
     assert IngressStore.load(path).prefs(UserRef(4)).language == "kk"
+
+
+@pytest.mark.parametrize(
+    ("name", "goes_on"),
+    [
+        pytest.param("text_not_resume_cover_letter.txt", True, id="cover-letter"),
+        pytest.param("text_kazakh_short.txt", False, id="kk-5-words"),
+        pytest.param("text_russian_too_short.txt", False, id="ru-4-words"),
+    ],
+)
+def test_which_pasted_texts_go_to_the_extractor(name: str, goes_on: bool) -> None:
+    text = (FIXTURES / "telegram" / name).read_text(encoding="utf-8")
+    assert ingress.looks_like_resume_text(text) is goes_on
+
+
+def test_a_three_line_resume_goes_on() -> None:
+    assert ingress.looks_like_resume_text(
+        "Айгерім Сапарова, aigerim@mail.kz\nБілімі: ҚазҰУ, информатика, 2025\nДағдылар: Python, SQL"
+    )
+    assert not ingress.looks_like_resume_text("Сәлем! Түйіндемемді тексеріп бере аласыз ба?")

@@ -45,7 +45,19 @@ from services.ports import Clock
 
 log = logging.getLogger(__name__)
 
-RESUME_MIN_CHARS = 300  # pasted text shorter than this gets a hint, not a review
+# Pasted text goes on to the extractor (which says "not a resume" or reviews it) when it
+# could be a resume: a 3-line student resume has ~30 words, a greeting or a question far
+# fewer. Shorter text gets a hint and costs no quota.
+RESUME_MIN_WORDS = 15
+RESUME_MIN_WORDS_MULTILINE = 8  # several lines of a few words each: a tiny resume
+
+
+def looks_like_resume_text(text: str) -> bool:
+    words = len(text.split())
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    return words >= RESUME_MIN_WORDS or (lines >= 3 and words >= RESUME_MIN_WORDS_MULTILINE)
+
+
 AdminSummary = Callable[[Settings, float, Language], tuple[str, bytes]]
 
 
@@ -151,7 +163,7 @@ class _Ingress:
         elif msg.kind == "document" and msg.document is not None:
             await self.on_document(msg, who, trace)
         elif msg.kind == "text":
-            if len(msg.text.strip()) >= RESUME_MIN_CHARS:
+            if looks_like_resume_text(msg.text):
                 await self.on_resume_text(msg, who, trace)
             else:
                 await self.reply(who, trace, t("short_text_hint", who.ui_language))

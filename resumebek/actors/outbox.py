@@ -511,18 +511,12 @@ class _Outbox:
                 self.keyboards.popitem(last=False)
 
     def _keyboard_without_rating(self, chat: ChatRef, message_id: int) -> Keyboard:
-        """The message's keyboard minus the 👍/👎 row (so the photo button stays)."""
+        """The message's keyboard without its callback buttons (👍/👎, analyze anyway, the
+        language picker): they were answered. URL buttons (the photo offer) stay."""
         known = self.keyboards.pop((chat, message_id), ())
         return tuple(
             row
-            for row in (
-                tuple(
-                    b
-                    for b in row
-                    if not (isinstance(b, CallbackButton) and b.data.startswith("rate:"))
-                )
-                for row in known
-            )
+            for row in (tuple(b for b in row if isinstance(b, UrlButton)) for row in known)
             if row
         )
 
