@@ -254,6 +254,7 @@ def build_tree(
         dedup_window=int(_option(config, "ingress", "dedup_window", 10_000)),
     )
     link = photo_link(settings, salt)
+    outbox_memory = outbox.OutboxMemory()  # survives a restart of the outbox actor
 
     sup.add(
         "analytics",
@@ -290,6 +291,7 @@ def build_tree(
             concurrency=int(_option(config, "outbox", "concurrency", 16)),
             render_review=review_html,
             photo_link=link,
+            memory=outbox_memory,
         ),
     )
     sup.add(

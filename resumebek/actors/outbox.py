@@ -124,6 +124,15 @@ class _Job:
     record_placeholder: bool = False  # a progress message: remember its id for the trace
 
 
+@dataclass(slots=True)
+class OutboxMemory:
+    """What the outbox must remember across a restart of the actor (kept by the
+    composition root): the ⏳ message of each trace, and the keyboards it sent."""
+
+    placeholders: OrderedDict[str, tuple[ChatRef, int]] = field(default_factory=OrderedDict)
+    keyboards: OrderedDict[tuple[ChatRef, int], Keyboard] = field(default_factory=OrderedDict)
+
+
 @dataclass(eq=False, slots=True)
 class _Chat:
     window: _Window
@@ -147,6 +156,7 @@ class _Outbox:
         concurrency: int,
         render_review: RenderReview,
         photo_link: PhotoUrl,
+        memory: OutboxMemory,
     ) -> None:
         self.inbox = inbox
         self.gateway = gateway
@@ -168,8 +178,8 @@ class _Outbox:
         self.intake_done = False
         self.wake = anyio.Event()
         self.room = anyio.Event()
-        self.placeholders: OrderedDict[str, tuple[ChatRef, int]] = OrderedDict()
-        self.keyboards: OrderedDict[tuple[ChatRef, int], Keyboard] = OrderedDict()
+        self.placeholders = memory.placeholders
+        self.keyboards = memory.keyboards
         self.completions = 0
 
     # ------------------------------------------------------------ intake
@@ -648,6 +658,7 @@ async def run(
     concurrency: int = 16,
     render_review: RenderReview | None = None,
     photo_link: PhotoUrl | None = None,
+    memory: OutboxMemory | None = None,
 ) -> None:
     """Deliver until the inbox ends and nothing is left in flight."""
 
@@ -666,6 +677,7 @@ async def run(
         concurrency=concurrency,
         render_review=render_review or _default_renderer(),
         photo_link=photo_link or default_photo_link,
+        memory=memory if memory is not None else OutboxMemory(),
     )
     async with anyio.create_task_group() as tg:
         outbox.task_group = tg
