@@ -247,3 +247,30 @@ async def test_commands_menu_registered_per_language(tmp_path: Path) -> None:
     codes = [c.kwargs.get("language_code") for c in calls]
     assert codes == ["kk", "ru", "en", None]  # en is also the default menu
     assert all(isinstance(c.kwargs["scope"], types.BotCommandScopeDefault) for c in calls)
+
+
+async def test_a_hanging_start_times_out_and_releases_the_session(tmp_path: Path) -> None:
+    import anyio
+
+    class Hanging(PyrogramGateway):
+        def build_client(self) -> Any:
+            client: Any = super().build_client()  # Any: its network methods are replaced
+
+            async def never() -> None:
+                await anyio.sleep_forever()
+
+            client.start = never
+            client.stop = AsyncMock(side_effect=ConnectionError("Client is already terminated"))
+            self.closed = AsyncMock()
+            client.storage.close = self.closed
+            return client
+
+    gateway = Hanging(settings(tmp_path), start_timeout_s=0.05)
+
+    async def ignore(update: Update) -> None:
+        pass
+
+    with pytest.raises(TimeoutError):
+        await gateway.start(ignore)
+    gateway.closed.assert_awaited_once()
+    assert not gateway.connected
