@@ -53,8 +53,8 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"опыт( работы)?",
         r"трудовая деятельность",
         r"место работы",
-        r"(жұмыс|жумыс) (тәжірибесі|тажирибеси|орындары|өтілі)",
-        r"тәжірибе(м)?",
+        r"(жұмыс|жумыс|еңбек) (тәжірибе|тажирибе|орындары|өтіл|жол)\w*",
+        r"тәжірибе\w*",
         r"jūmys täjiribesi|jumys tajiribesi",
     ),
     "education": _rx(
@@ -62,7 +62,7 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"academic background",
         r"qualifications",
         r"образование",
-        r"білімі|білім|бiлiмi|bilimi",
+        r"білім\w*|бiлiм\w*|bilim\w*",
     ),
     "skills": _rx(
         r"(key |technical |core |hard |soft )?skills",
@@ -71,10 +71,10 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"(ключевые |профессиональные )?навыки",
         r"компетенции",
         r"умения",
-        r"(кәсіби )?дағдылар(ы)?|дагдылар|dağdylar|dagdylar",
-        r"біліктілік",
+        r"(кәсіби |негізгі )?дағды\w*|дагды\w*|dağdy\w*|dagdy\w*",
+        r"біліктілі\w*",
     ),
-    "languages": _rx(r"languages?", r"(знание )?языков|языки", r"тілдер(ді)?( білуі)?|tilder"),
+    "languages": _rx(r"languages?", r"(знание )?языков|языки", r"тіл(дер)?\w*( білуі)?|tilder"),
     "summary": _rx(
         r"(professional |career )?summary",
         r"(personal |professional )?profile",
@@ -87,20 +87,20 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"кратко о себе",
         r"(өзім|мен) туралы",
         r"немного о себе",
-        r"мақсат(ы)?",
-        r"жеке (ақпарат|мәлімет)",
+        r"мақсат\w*",
+        r"жеке (ақпарат|мәлімет|деректер)\w*",
         r"қысқаша мәлімет",
         r"личн(ые|ая) (данные|информация)",
         r"personal (details|information)",
     ),
-    "projects": _rx(r"projects?", r"проекты", r"жобалар"),
+    "projects": _rx(r"projects?", r"проекты", r"жоба\w*"),
     "achievements": _rx(
         r"achievements",
         r"awards",
         r"honou?rs",
         r"достижения",
         r"награды",
-        r"жетістіктер(ім)?",
+        r"жетістік\w*",
         r"марапаттар",
     ),
     "certificates": _rx(
@@ -110,8 +110,8 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"сертификаты",
         r"курсы",
         r"повышение квалификации",
-        r"сертификаттар",
-        r"курстар",
+        r"сертификат\w*",
+        r"курс\w*",
     ),
     "publications": _rx(
         r"(selected |recent )?publications",
@@ -137,17 +137,21 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
     "personal": _rx(
         r"contacts?( information)?",
         r"контакты",
-        r"байланыс",
+        r"байланыс\w*",
+        r"қосымша( ақпарат| мәлімет\w*)?",
+        r"additional information",
+        r"дополнительн(ая|о) (информация)?",
+        r"туған (күні|жылы)|мекенжай\w*|дата рождения|date of birth",
         r"references",
         r"hobbies|interests",
         r"хобби|увлечения",
-        r"қызығушылықтар",
+        r"қызығушылық\w*",
         r"volunteer(ing)?",
         r"волонт[её]рство",
-        r"еріктілік",
+        r"еріктілі\w*|волонтерлі\w*",
         r"internships?",
         r"стажировк[аи]",
-        r"тағылымдама",
+        r"тағылымдама\w*",
     ),
 }
 
@@ -496,7 +500,11 @@ def detect_resume(text: str) -> ResumeVerdict:
         (
             bool(contacts.phones or contacts.emails),
             bool(ranges or years or len(_YEAR.findall(text)) >= 2),
-            bool(_EDUCATION_WORDS.search(low)),
+            bool(
+                _EDUCATION_WORDS.search(low)
+                or (years and _LANGUAGE_LEVEL.search(low))
+                or (years and _WORK_WORDS.search(low))
+            ),
         )
     )
     if facts == 3 and len(lines) <= 8:
