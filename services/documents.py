@@ -20,6 +20,7 @@ from services.docx_text import (
     DocxRefused,
     check_xml_parts,
     check_zip,
+    declared_pages,
     read_raw,
     read_with_python_docx,
 )
@@ -209,10 +210,9 @@ def extract_bytes(
         raw, pages, raw_notes = result.text, result.pages, result.notes
     elif fmt == "docx":
         try:
-            raw, raw_notes = _extract_docx(data)
+            raw, raw_notes, pages = _extract_docx(data, max_pages=max_pages)
         except DocxRefused as refused:
-            return done(_as_outcome(refused.outcome), "docx")
-        pages = 1
+            return done(_as_outcome(refused.outcome), "docx", pages=refused.pages)
     else:
         decoded = decode_text(data)
         if decoded is None:
@@ -230,9 +230,12 @@ def extract_bytes(
     return done("ok", fmt, text=text, pages=pages, notes=notes)
 
 
-def _extract_docx(data: bytes) -> tuple[str, list[str]]:
+def _extract_docx(data: bytes, *, max_pages: int) -> tuple[str, list[str], int]:
     archive = check_zip(data)
     check_xml_parts(archive)
+    pages = declared_pages(archive)
+    if pages > max_pages:
+        raise DocxRefused("too_many_pages", pages=pages)
     from lxml import etree
 
     try:
@@ -245,7 +248,7 @@ def _extract_docx(data: bytes) -> tuple[str, list[str]]:
             result = read_raw(archive)
         except (KeyError, ValueError, zipfile.BadZipFile, OSError):
             raise DocxRefused("corrupt") from None
-    return result.text, result.notes
+    return result.text, result.notes, pages
 
 
 def _is_lock_file(name_hint: str, data: bytes) -> bool:

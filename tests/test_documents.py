@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import unicodedata
 import zipfile
 
@@ -416,3 +417,30 @@ def test_docx_macro_enabled_and_spreadsheets_get_a_typed_reason() -> None:
     )
     ex = extract(docm, "cv.docx")
     assert (ex.outcome, ex.format) == ("unsupported_format", "docm")
+
+
+def test_docx_page_count_comes_from_word_and_is_capped() -> None:
+    from tests.docgen import replace_part
+
+    data = docx_from_body(
+        para("Experience: tutor, 2022 - 2024, taught maths to ten school students weekly")
+    )
+    app = zipfile.ZipFile(io.BytesIO(data)).read("docProps/app.xml")
+    assert b"<Pages>" in app
+    two = replace_part(
+        data, "docProps/app.xml", re.sub(rb"<Pages>\d+</Pages>", b"<Pages>2</Pages>", app)
+    )
+    assert extract(two, "cv.docx").pages == 2
+    thesis = replace_part(
+        data, "docProps/app.xml", re.sub(rb"<Pages>\d+</Pages>", b"<Pages>80</Pages>", app)
+    )
+    ex = extract(thesis, "cv.docx")
+    assert (ex.outcome, ex.pages, ex.text) == ("too_many_pages", 80, "")
+
+
+def test_line_end_hyphen_is_joined() -> None:
+    cleaned = clean_text(
+        "Produce motion graphics for YouTube pre-\nroll ads and social media posts"
+    )
+    assert "pre-roll ads" in cleaned.text
+    assert clean_text("Skills -\nPython").text == "Skills -\nPython"  # a dash, not a hyphenation

@@ -147,11 +147,16 @@ def join_word_lines(text: str) -> str:
     return "\n".join(out)
 
 
+# a word broken at the end of a line with a hyphen, continued in lower case on the next
+_LINE_HYPHEN_RE = re.compile(r"(?<=[^\W\d_]{2})-\n(?=[a-zа-яёәғқңөұүһі])")
+
+
 def clean_text(text: str) -> Cleaned:
     """Full repair of extracted text. Notes name what could not be fully repaired."""
     notes: list[str] = []
     text = normalize_chars(text)
     text = tidy_whitespace(text)
+    text = _LINE_HYPHEN_RE.sub("-", text)  # kept: "pre-roll" and "ИТ-отдел" need it
     if glued_share(text) > 0.25:
         repaired = unglue(text)
         if glued_share(repaired) > 0.25:
