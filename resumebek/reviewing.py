@@ -33,7 +33,11 @@ async def review_resume(
     reviewer: ResumeReviewer | None,
     deadline_s: float,
     trace: str = "",
+    pages: int = 0,
 ) -> Outcome:
+    """`pages`: the document's page count (0 for pasted text): a length fact for the rules."""
+    if pages > 0:
+        notes = (*notes, f"pages={pages}")
     rules = rule_review(text, language=language, resume_language=resume_language, notes=notes)
     if reviewer is None:
         return Outcome(rules, None)

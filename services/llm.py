@@ -48,6 +48,18 @@ _PAUSE_ON_AUTH_S = 600.0  # a bad key or exhausted quota will not fix itself in 
 _MAX_STRING = 600
 
 
+class _UnsupportedParameter(Exception):
+    """A 400 naming one of our optional parameters (newer models refuse `max_tokens` or a
+    non-default `temperature`): adapt once and ask again."""
+
+    def __init__(self, param: str) -> None:
+        super().__init__(param)
+        self.param = param
+
+
+_ADAPTABLE = {"max_tokens", "temperature"}
+
+
 class _InvalidReply(Exception):
     """The reply arrived but is not a usable review; `kind` says why."""
 
@@ -220,6 +232,7 @@ class OpenAIReviewer:
         self._rng = rng or random.Random()
         self._paused_until = 0.0
         self._paused_kind = ""
+        self._unsupported: set[str] = set()  # parameters this model refused (learned once)
         self.attempts = 0  # HTTP requests made, for tests and benchmarks
 
     @classmethod
@@ -279,7 +292,6 @@ class OpenAIReviewer:
     ) -> Review:
         strengths, improvements = payload.strengths, payload.improvements
         suggestions = _grounded(payload.suggestions, request.text)
-        fill: Review | None = None
         if len(strengths) < 3 or len(improvements) < 3 or (payload.suggestions and not suggestions):
             # keep the 3–5 promise (and real quotes) with the rules' own points, same language
             fill = review_rules.rule_review(
@@ -355,6 +367,11 @@ class OpenAIReviewer:
                         {"role": "assistant", "content": (exc.content or "")[:4000]},
                         {"role": "user", "content": prompts.repair_prompt(request.language)},
                     ]
+            except _UnsupportedParameter as exc:
+                if attempt > self._max_attempts:
+                    raise LLMRejected("http_400") from None
+                log.info("llm.adapt trace=%s unsupported=%s", request.trace, exc.param)
+                self._unsupported.add(exc.param)
             except LLMRejected as exc:
                 log.warning(
                     "llm.rejected trace=%s kind=%s attempt=%d", request.trace, exc.kind, attempt
@@ -407,9 +424,8 @@ class OpenAIReviewer:
                         model=self.model,
                         messages=cast(Any, messages),
                         response_format=cast(Any, self._format()),
-                        temperature=0,
-                        max_tokens=max_tokens,
                         timeout=self._timeout_s,
+                        **self._sampling(max_tokens),
                     )
         except TimeoutError:
             raise LLMUnavailable("timeout") from None
@@ -424,9 +440,27 @@ class OpenAIReviewer:
             raise LLMUnavailable("bad_response") from None
         return self._content(completion)
 
-    def _status_error(self, exc: openai.APIStatusError) -> AnalysisError:
+    def _sampling(self, max_tokens: int) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if "temperature" not in self._unsupported:
+            options["temperature"] = 0  # the same resume should read the same way twice
+        if "max_tokens" not in self._unsupported:
+            options["max_tokens"] = max_tokens
+        else:
+            options["max_completion_tokens"] = max_tokens
+        return options
+
+    def _status_error(self, exc: openai.APIStatusError) -> AnalysisError | _UnsupportedParameter:
         status = exc.status_code
         code = (exc.code or "") if isinstance(exc.code, str) else ""
+        param = getattr(exc, "param", None)
+        if (
+            status == 400
+            and code in {"unsupported_parameter", "unsupported_value"}
+            and param in _ADAPTABLE
+            and param not in self._unsupported
+        ):
+            return _UnsupportedParameter(str(param))
         if status == 429 and code == "insufficient_quota":
             log.error(
                 "llm.admin kind=quota_exhausted status=429: check the OpenAI plan and billing"

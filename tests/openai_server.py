@@ -119,8 +119,11 @@ class Reply:
         code: str | None = None,
         message: str = "error",
         headers: Mapping[str, str] | None = None,
+        param: str | None = None,
     ) -> Reply:
-        body = {"error": {"message": message, "type": code or "error", "code": code}}
+        body = {
+            "error": {"message": message, "type": code or "error", "code": code, "param": param}
+        }
         return cls.json(body, status=status, headers=dict(headers or {}))
 
     @classmethod

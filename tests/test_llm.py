@@ -218,6 +218,30 @@ async def test_client_errors_are_not_retried(
     assert not any("sk-test" in r.getMessage() for r in caplog.records)
 
 
+async def test_model_that_refuses_max_tokens_and_temperature(
+    server: OpenAIServer, reviewer: OpenAIReviewer
+) -> None:
+    server.script(
+        Reply.error(400, code="unsupported_parameter", param="max_tokens"),
+        Reply.error(400, code="unsupported_value", param="temperature"),
+    )
+    assert isinstance(await review_or_error(reviewer), Review)
+    first, second, third = (r.body for r in server.chat_requests)
+    assert "max_tokens" in first and "temperature" in first
+    assert "max_completion_tokens" in second and "max_tokens" not in second
+    assert "temperature" not in third
+    await review_or_error(reviewer)  # learned: the next review asks right the first time
+    fourth = server.chat_requests[3].body
+    assert "max_tokens" not in fourth and "temperature" not in fourth
+
+
+async def test_other_400s_are_not_adapted(server: OpenAIServer, reviewer: OpenAIReviewer) -> None:
+    server.script(Reply.error(400, code="unsupported_parameter", param="response_format"))
+    result = await review_or_error(reviewer)
+    assert isinstance(result, LLMRejected) and result.kind == "http_400"
+    assert len(server.chat_requests) == 1
+
+
 async def test_dropped_connection_is_retried(
     server: OpenAIServer, reviewer: OpenAIReviewer
 ) -> None:

@@ -228,11 +228,16 @@ _ADDRESS = re.compile(
     r"даңғылы|\bдаңғ\.|шағын ауданы|ықшамауданы|\bstreet\b|\bstr\.|\bavenue\b|\bave\.)[^\n]{0,40}?\d+"
     r"|\b(?:кв\.|apt\.?|пәтер)\s*\d+"
 )
+# Text addressed to an AI reviewer. Imperatives only: an AI engineer's resume may well say
+# "worked as an AI engineer" or "designed system prompts" without being an injection.
 _INJECTION = re.compile(
-    r"(ignore (?:all )?(?:the )?previous instructions|ignore (?:all )?(?:the )?above|"
-    r"system (?:note|prompt)|note to the ai|as an ai|give (?:this resume |me )?10/10|"
-    r"rate (?:this|me) 10|игнорируй(?:те)? (?:все )?(?:предыдущие )?инструкции|"
-    r"поставь(?:те)? 10|алдыңғы нұсқаулар|нұсқауларды елеме)"
+    r"((?:ignore|disregard|forget) (?:all |any )?(?:the |your )?(?:previous|prior|above|earlier) "
+    r"(?:instructions|prompts|rules)|note to the ai|to the ai reviewer|ai reviewer:|"
+    r"(?:reveal|repeat|print) (?:the |your )?system prompt|"
+    r"(?:give|rate|score) (?:this (?:resume|cv) |me |it )?(?:a )?10(?:/10| out of 10)|"
+    r"игнорируй(?:те)? (?:все )?(?:предыдущие |прежние )?инструкции|"
+    r"поставь(?:те)? (?:этому резюме )?10(?:/10| из 10)|"
+    r"алдыңғы нұсқауларды (?:елеме|елемеңіз|ескерме)|10/10 қой)"
 )
 
 # Weak phrasing → (language of the phrase, replacement or None to keep and append a result).
@@ -285,7 +290,7 @@ _STRONG = re.compile(
 _STUDENT = re.compile(
     r"(\bstudent|undergraduate|graduate student|recent graduate|\bintern\b|internship|"
     r"expected (?:19|20)\d\d|\b\d(?:st|nd|rd|th)[- ]year|"
-    r"студент|\d\s?курс|курса\b|стажир|выпускни|курс студенті|студенті|тағылымдама|"
+    r"студент|\d[\s-]?курс|курса\b|\bgpa\b|стажир|выпускни|курс студенті|студенті|тағылымдама|"
     r"практикант|үміткер|bakalavriat|studenti)"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -325,6 +330,7 @@ class _Analysis:
     overshare: list[str] = field(default_factory=list)
     injection: bool = False
     glued: bool = False
+    pages: int = 0  # from a "pages=N" note (documents); 0 = unknown (pasted text)
 
 
 def normalize(text_in: str) -> str:
@@ -484,6 +490,7 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
         phone=bool(_PHONE.search(body)),
         link=bool(_LINK.search(body)),
         glued="glued_words" in notes,
+        pages=_pages(notes),
     )
     for ln in lines:
         a.headings |= _headings_in_line(ln)
@@ -546,6 +553,16 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
     return a
 
 
+def _pages(notes: tuple[str, ...]) -> int:
+    for note in notes:
+        if note.startswith("pages=") and note[6:].isdigit():
+            return int(note[6:])
+    return 0
+
+
+_MAX_PAGES = {"student": 1, "experienced": 3}
+
+
 def _length_bounds(stage: str) -> tuple[int, int]:
     """Acceptable word counts: a student resume is about one page, an experienced one <= 2."""
     return (80, 650) if stage == "student" else (110, 1100)
@@ -593,8 +610,7 @@ def _evaluate(a: _Analysis) -> tuple[list[Check], dict[str, float]]:
         Check(
             name="sections",
             passed=core <= a.headings
-            or (core - a.headings) <= {"experience"}
-            and "projects" in a.headings,
+            or ((core - a.headings) <= {"experience"} and "projects" in a.headings),
             detail="headings={};inferred={};missing={}".format(
                 ",".join(s for s in SECTION_NAMES if s in a.headings) or "-",
                 ",".join(s for s in SECTION_NAMES if s in a.inferred) or "-",
@@ -604,11 +620,18 @@ def _evaluate(a: _Analysis) -> tuple[list[Check], dict[str, float]]:
     )
 
     low, high = _length_bounds(a.stage)
-    length_ok = low <= a.words <= high or a.glued
+    too_many_pages = a.pages > _MAX_PAGES[a.stage]
+    length_ok = (low <= a.words <= high or a.glued) and not too_many_pages
     points["length"] = (
         1.0 if length_ok else (0.5 if a.words >= low // 2 and a.words <= high * 1.5 else 0.0)
     )
-    checks.append(Check(name="length", passed=length_ok, detail=f"words={a.words},stage={a.stage}"))
+    checks.append(
+        Check(
+            name="length",
+            passed=length_ok,
+            detail=f"words={a.words},pages={a.pages},stage={a.stage}",
+        )
+    )
 
     wall = a.long_lines > 0 or (a.bullets == 0 and a.words > 250 and a.longest_line_words >= 25)
     structure_ok = not wall or a.glued
@@ -768,7 +791,7 @@ def _improvements(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[s
         out.append(text("i_structure", lang))
     if not by["length"].passed:
         low, high = _length_bounds(a.stage)
-        if a.words < low:
+        if a.words < low and not a.pages > _MAX_PAGES[a.stage]:
             out.append(text("i_length_short", lang, words=a.words))
         else:
             pages = text("pages_one" if a.stage == "student" else "pages_two", lang)
@@ -793,8 +816,8 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
     out: list[TextSuggestion] = []
     seen: set[str] = set()
     for weak in a.weak:
-        if weak.sentence in seen:
-            continue
+        if weak.sentence in seen or len(weak.sentence.split()) < 3:
+            continue  # a bare "Обязанности:" label is not a sentence to rewrite
         seen.add(weak.sentence)
         has_number = bool(re.search(r"\d", weak.sentence))
         reason_key = "reason_weak" if has_number else "reason_weak_number"
@@ -811,8 +834,7 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
 
 
 def _unique(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return [x for x in items if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(items))  # first occurrence wins, order kept
 
 
 def _summary(a: _Analysis, checks: list[Check], lang: Language) -> str:
