@@ -330,7 +330,8 @@ def build_tree(
             to_analytics=analytics_box,
             clock=clock,
             settings=settings,
-            queue_depth=lambda: extractor_box.stats().depth,
+            # waiting to be extracted or reviewed: where a rush of students queues up
+            queue_depth=lambda: extractor_box.stats().depth + analyzer_box.stats().depth,
             queue_note_after=int(_option(config, "extractor", "queue_note_after", 5)),
             store=store,
             admin_summary=admin_summary,
