@@ -248,12 +248,15 @@ class PyrogramGateway:
             fetch_stickers=False,
         )
 
-    async def start(self, on_update: Callable[[Update], Awaitable[None]]) -> None:
-        self._on_update = on_update
-        client = self.build_client()
+    async def register_handlers(self, client: Client) -> None:
         client.add_handler(MessageHandler(self._handle_message, filters.incoming))
         client.add_handler(CallbackQueryHandler(self._handle_callback))
         await anyio.lowlevel.checkpoint()  # kurigram registers handlers in a task
+
+    async def start(self, on_update: Callable[[Update], Awaitable[None]]) -> None:
+        self._on_update = on_update
+        client = self.build_client()
+        await self.register_handlers(client)
         try:
             with anyio.fail_after(self._start_timeout_s):
                 await client.start()

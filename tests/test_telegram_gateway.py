@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock
 
+import pyrogram
 import pytest
 from pyrogram import enums, types
 from pyrogram import errors as tg
@@ -274,3 +275,56 @@ async def test_a_hanging_start_times_out_and_releases_the_session(tmp_path: Path
         await gateway.start(ignore)
     gateway.closed.assert_awaited_once()
     assert not gateway.connected
+
+
+async def test_whole_dispatcher_pipeline_offline(tmp_path: Path) -> None:
+    """A raw MTProto update through pyrogram's own parser, filters and handler groups, to
+    an IncomingMessage, with the network replaced by a mock that fails if used."""
+    import time
+    from io import BytesIO
+
+    import anyio
+    from pyrogram.raw.core import TLObject
+
+    raw: Any = pyrogram.raw  # generated TL classes, untyped for mypy
+
+    got: list[Update] = []
+    arrived = anyio.Event()
+
+    async def on_update(update: Update) -> None:
+        got.append(update)
+        arrived.set()
+
+    gateway = PyrogramGateway(settings(tmp_path))
+    gateway._on_update = on_update
+    client: Any = gateway.build_client()
+    await gateway.register_handlers(client)
+    await client.storage.open()
+    client.me = types.User(id=999, is_bot=True, first_name="B", username="resumebek_bot")
+    client.invoke = AsyncMock(side_effect=AssertionError("network"))
+    await client.dispatcher.start()
+    try:
+        document = raw.types.Document(
+            id=1, access_hash=2, file_reference=b"r", date=0, mime_type="application/pdf",
+            size=2_000_000, dc_id=2, attributes=[raw.types.DocumentAttributeFilename(file_name="cv.pdf")],
+        )  # fmt: skip
+        message = raw.types.Message(
+            id=5, peer_id=raw.types.PeerUser(user_id=42), from_id=raw.types.PeerUser(user_id=42),
+            date=int(time.time()), message="", media=raw.types.MessageMediaDocument(document=document),
+        )  # fmt: skip
+        update = raw.types.UpdateNewMessage(message=message, pts=1, pts_count=1)
+        user = raw.types.User(id=42, access_hash=777, first_name="Alice", lang_code="kk")
+        # round-trip through TL bytes, as updates arrive from the wire
+        update = TLObject.read(BytesIO(update.write()))
+        user = TLObject.read(BytesIO(user.write()))
+        await client.dispatcher.updates_queue.put((update, {42: user}, {}))
+        with anyio.fail_after(5):
+            await arrived.wait()
+    finally:
+        await client.dispatcher.stop()
+        await client.storage.close()
+    (incoming,) = got
+    assert isinstance(incoming, IncomingMessage)
+    assert incoming.kind == "document" and incoming.document is not None
+    assert incoming.document.size == 2_000_000 and incoming.chat == 42
+    assert incoming.language_code == "kk" and incoming.chat_type == "private"
