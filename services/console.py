@@ -117,14 +117,14 @@ class ConsoleGateway:
             except ValueError:
                 self._note("usage: /as USER_ID")
             else:
-                self._note(f"now chatting as user {self.user_id}")
+                self._note("switched to that user")
             return None
         if word == "/send" and rest:
             path = Path(rest).expanduser()
             try:
                 size = path.stat().st_size
             except OSError:
-                self._note(f"cannot read {rest}")
+                self._note("/send: cannot read that file")
                 return None
             mime, _ = mimetypes.guess_type(path.name)
             doc = DocumentInfo(
@@ -141,7 +141,7 @@ class ConsoleGateway:
             try:
                 text = Path(rest).expanduser().read_text(encoding="utf-8", errors="replace")
             except OSError:
-                self._note(f"cannot read {rest}")
+                self._note("/paste: cannot read that file")
                 return None
             return IncomingMessage(
                 message_id=self._message_id(chat), kind="text", text=text, **common

@@ -201,3 +201,23 @@ async def test_dead_letter_tells_the_user_in_their_language() -> None:
     # a failed error reply is not answered with another error reply (no loop)
     await handler("outbox", reply, "ValueError")
     assert boxes["outbox"].stats().depth == 0
+
+
+def test_photo_link_is_signed_when_public_base_url_is_set(tmp_path: Path) -> None:
+    from resumebek.app import photo_link
+    from resumebek.config import Secret, Settings
+    from resumebek.domain.click_token import click_key, verify_click
+    from resumebek.messages import ChatRef, Requester, UserRef
+
+    who = Requester(chat=ChatRef(4242), user=UserRef(4242), ui_language="kk", campaign="fair_2026")
+    salt = "s" * 20
+    plain = photo_link(Settings(ai_photos_url="https://photo.example/a"), salt.encode())(who, "kk")
+    assert plain == (
+        "https://photo.example/a?utm_source=resumebek&utm_medium=telegram"
+        "&utm_campaign=fair_2026&utm_content=kk"
+    )
+    public = Settings(public_base_url="https://bot.example", analytics_salt=Secret(salt))
+    signed = photo_link(public, salt.encode())(who, "ru")
+    assert signed.startswith("https://bot.example/r/") and "4242" not in signed
+    click = verify_click(click_key(salt), signed.rsplit("/", 1)[1])
+    assert click is not None and click.language == "ru" and click.campaign == "fair_2026"
