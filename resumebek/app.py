@@ -44,6 +44,7 @@ from resumebek.messages import (
     IncomingMessage,
     Language,
     Outgoing,
+    Priority,
     Requester,
     ResumeExtracted,
     ReviewReady,
@@ -153,8 +154,11 @@ def _who_of(message: object) -> tuple[ChatRef, Language] | None:
         return who.chat, who.ui_language
     if isinstance(message, IncomingMessage | IncomingCallback):
         return message.chat, pick_language(message.language_code)
-    if isinstance(message, Outgoing) and message.kind != "error":  # never loop on errors
-        return message.chat, message.language
+    if isinstance(message, Outgoing):
+        # a reply the user waits for; never for errors (no loop) or unsolicited reminders
+        if message.kind in ("progress", "reply", "rejection") and message.priority == Priority.USER:
+            return message.chat, message.language
+        return None
     if isinstance(message, ChatAction):
         return None  # a typing indicator: nothing the user waits for
     return None

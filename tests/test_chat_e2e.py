@@ -221,3 +221,22 @@ def test_photo_link_is_signed_when_public_base_url_is_set(tmp_path: Path) -> Non
     assert signed.startswith("https://bot.example/r/") and "4242" not in signed
     click = verify_click(click_key(salt), signed.rsplit("/", 1)[1])
     assert click is not None and click.language == "ru" and click.campaign == "fair_2026"
+
+
+async def test_dead_reminders_get_no_error_reply() -> None:
+    from resumebek.app import dead_letter_handler
+    from resumebek.messages import ChatRef, Outgoing, Priority
+    from resumebek.runtime.mailbox import Mailbox
+    from tests.fakes import FakeClock
+
+    boxes: dict[str, Mailbox[Any]] = {
+        "outbox": Mailbox("outbox", 10),
+        "analytics": Mailbox("analytics", 10),
+    }
+    handler = dead_letter_handler(boxes, FakeClock())
+    reminder = Outgoing(
+        trace="cd34", chat=ChatRef(5), language="ru", kind="followup", html="x",
+        priority=Priority.BACKGROUND, receipt="job",
+    )  # fmt: skip
+    await handler("outbox", reminder, "RuntimeError")
+    assert boxes["outbox"].stats().depth == 0 and boxes["analytics"].stats().depth == 1

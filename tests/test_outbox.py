@@ -350,3 +350,14 @@ async def test_a_restarted_outbox_still_edits_the_placeholder() -> None:
                 memory=memory,
             )
     assert [c.op for c in first.tg.calls] == ["send", "edit"]
+
+
+async def test_a_user_reply_overtakes_a_backlog_of_reminders() -> None:
+    h = Harness()
+    backlog = [
+        out(10_000 + i, f"r{i}", trace=f"r{i}", kind="followup", priority=Priority.BACKGROUND)
+        for i in range(600)
+    ]
+    await h.run([*backlog, out(1, "reply to the user")])
+    sent = [c.html for c in h.tg.of("send")]
+    assert sent.index("reply to the user") < 30  # within the first global second or so

@@ -62,7 +62,10 @@ OutboxMessage = Outgoing | ReviewReady | ChatAction | CallbackAnswer
 RenderReview = Callable[[Review, Language], str]
 PhotoUrl = Callable[[Requester, Language], str]
 
-_MAX_PENDING = 2000  # messages taken from the mailbox and not yet delivered
+# Messages taken from the mailbox and not yet delivered. Large on purpose: the outbox must
+# see a user's reply queued behind a burst of reminders to send it first. Bounded anyway,
+# so a stuck Telegram eventually pushes back on the producers through the mailbox.
+_MAX_PENDING = 50_000
 _PLACEHOLDERS_KEPT = 10_000
 _KEYBOARDS_KEPT = 10_000
 
