@@ -287,7 +287,9 @@ def extract_pdf(data: bytes, *, max_pages: int) -> PdfResult:
         except (OverflowError, UnicodeError, LookupError, NotImplementedError):
             failed += 1
             continue
-        if is_garbage(raw):  # judged before repair: repair would hide the unmapped glyphs
+        # judged before repair (it would hide unmapped glyphs), but without NULs: Canva
+        # puts them between letters, and they are dropped anyway
+        if is_garbage(raw.replace("\x00", "")):
             unreadable += 1
             continue
         page = normalize_chars(raw)

@@ -444,3 +444,10 @@ def test_line_end_hyphen_is_joined() -> None:
     )
     assert "pre-roll ads" in cleaned.text
     assert clean_text("Skills -\nPython").text == "Skills -\nPython"  # a dash, not a hyphenation
+
+
+def test_pdf_nul_between_every_letter_is_not_garbage() -> None:
+    lines = ["\x00".join(line) for line in RESUME_LINES]  # Canva-style export
+    ex = extract(build_pdf([text_lines(lines)]))
+    assert ex.outcome == "ok"
+    assert ex.text == RESUME_TEXT
