@@ -21,7 +21,7 @@ from resumebek.messages import Language
 KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 _CYR_ONLY_RU = frozenset("ёъэщЁЪЭЩ")
 _CYR_MOSTLY_RU = frozenset("ьцфв")
-_LATIN_KK_LETTERS = frozenset("äğşūñıöüÄĞŞŪÑİÖÜ")
+_LATIN_KK_LETTERS = frozenset("äğşūñıöüÄĞŞŪÑİÖÜáǵńóúýÁǴŃÓÚÝ")  # 2021 and 2018 alphabets
 
 # Latin ↔ Cyrillic look-alikes (lower and upper case)
 _LAT_TO_CYR = str.maketrans("aceopxyiACEHKMOPTXBY", "асеорхуіАСЕНКМОРТХВУ")
