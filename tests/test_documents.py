@@ -98,6 +98,14 @@ def test_sniff_zip_family() -> None:
         (b"", "cv.pdf", "no_text", "pdf"),
         (b"%PDF-1.7\n1 0 obj\n<<", "cv.pdf", "corrupt", "pdf"),
         (b"PK\x03\x04broken zip", "cv.docx", "corrupt", "docx"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+            + b"\0" * 500
+            + "EncryptedPackage".encode("utf-16-le"),
+            "cv.docx",
+            "encrypted",
+            "docx",
+        ),
     ],
 )
 def test_format_is_decided_by_content(data: bytes, name: str, outcome: str, fmt: str) -> None:
