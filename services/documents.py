@@ -48,7 +48,11 @@ def sniff(data: bytes) -> str:
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return _sniff_zip(data)
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "doc"  # OLE2: legacy .doc (or .xls/.ppt, same answer)
+        # OLE2: a legacy .doc (or .xls/.ppt), or a password-protected DOCX, which Office
+        # wraps in an OLE2 file with an "EncryptedPackage" stream
+        if "EncryptedPackage".encode("utf-16-le") in data[:1_000_000]:
+            return "encrypted_ooxml"
+        return "doc"
     if head.lstrip().startswith(b"{\\rtf"):
         return "rtf"
     if _is_image(head):
@@ -197,6 +201,8 @@ def extract_bytes(
         return done("unsupported_format", "lockfile")
     if fmt in _UNSUPPORTED or fmt == "docm":
         return done("unsupported_format", fmt)
+    if fmt == "encrypted_ooxml":
+        return done("encrypted", "docx")
     if fmt == "corrupt_zip":
         return done("corrupt", _zip_family(name_hint))
     if fmt == "binary":

@@ -22,7 +22,7 @@ import pypdf
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
 from pypdf.generic import ArrayObject, FloatObject, NumberObject, TextStringObject
 
-from resumebek.domain.cleaning import is_garbage, normalize_chars, words
+from resumebek.domain.cleaning import is_garbage, normalize_chars, repair_mojibake, words
 
 # pypdf logs every syntax repair at WARNING; the worker reports outcomes instead.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -287,7 +287,13 @@ def extract_pdf(data: bytes, *, max_pages: int) -> PdfResult:
         except (OverflowError, UnicodeError, LookupError, NotImplementedError):
             failed += 1
             continue
-        if is_garbage(raw):  # judged before repair: repair would hide the unmapped glyphs
+        # judged before repair (it would hide unmapped glyphs), but without NULs: Canva
+        # puts them between letters, and they are dropped anyway
+        repaired = repair_mojibake(raw)
+        if repaired is not None:
+            raw = repaired
+            notes.add("repaired_encoding")
+        if is_garbage(raw.replace("\x00", "")):
             unreadable += 1
             continue
         page = normalize_chars(raw)

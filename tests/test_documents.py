@@ -98,6 +98,14 @@ def test_sniff_zip_family() -> None:
         (b"", "cv.pdf", "no_text", "pdf"),
         (b"%PDF-1.7\n1 0 obj\n<<", "cv.pdf", "corrupt", "pdf"),
         (b"PK\x03\x04broken zip", "cv.docx", "corrupt", "docx"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+            + b"\0" * 500
+            + "EncryptedPackage".encode("utf-16-le"),
+            "cv.docx",
+            "encrypted",
+            "docx",
+        ),
     ],
 )
 def test_format_is_decided_by_content(data: bytes, name: str, outcome: str, fmt: str) -> None:
@@ -444,3 +452,38 @@ def test_line_end_hyphen_is_joined() -> None:
     )
     assert "pre-roll ads" in cleaned.text
     assert clean_text("Skills -\nPython").text == "Skills -\nPython"  # a dash, not a hyphenation
+
+
+def test_pdf_nul_between_every_letter_is_not_garbage() -> None:
+    lines = ["\x00".join(line) for line in RESUME_LINES]  # Canva-style export
+    ex = extract(build_pdf([text_lines(lines)]))
+    assert ex.outcome == "ok"
+    assert ex.text == RESUME_TEXT
+
+
+def test_pdf_cyrillic_in_a_font_without_unicode_map_is_repaired() -> None:
+    # a simple font with no ToUnicode: pypdf reads Windows-1251 bytes as WinAnsi ("Ðåçþìå")
+    lines = [
+        "Резюме: Иванова Анна, бухгалтер",
+        "Опыт работы: ТОО Тест, 2019 - 2024",
+        "Образование: КарГУ, экономика, 2015 - 2019",
+    ]
+    parts = []
+    for i, line in enumerate(lines):
+        raw = line.encode("cp1251").replace(b"(", b"\\(").replace(b")", b"\\)")
+        parts.append(b"BT /F1 11 Tf 50 %d Td (%s) Tj ET" % (780 - 16 * i, raw))
+    ex = extract(build_pdf([b"\n".join(parts)]))
+    assert ex.outcome == "ok"
+    assert ex.text == "\n".join(lines)
+    assert "repaired_encoding" in ex.notes
+
+
+def test_mojibake_repair_leaves_real_latin_text_alone() -> None:
+    from resumebek.domain.cleaning import repair_mojibake
+
+    assert repair_mojibake("Résumé: café manager, Zürich, 2019 – 2024") is None
+    assert repair_mojibake("Tüyindeme: Baqytjan Tölegenov, jüyelik äkimşi") is None
+    utf8_as_latin1 = "Резюме: опыт работы".encode().decode("latin-1")
+    assert repair_mojibake(utf8_as_latin1) == "Резюме: опыт работы"
+    cp1251_as_cp1252 = "Резюме: опыт работы".encode("cp1251").decode("cp1252")
+    assert repair_mojibake(cp1251_as_cp1252) == "Резюме: опыт работы"

@@ -72,3 +72,10 @@ def test_buttons_and_follow_up_texts() -> None:
         assert 0 < len(label) <= 32
         _check_html(download_failed_html(lang))
         _check_html(anyway_expired_html(lang))
+
+
+def test_encrypted_word_file_is_not_called_a_pdf() -> None:
+    for lang in LANGUAGES:
+        html = rejection_html("encrypted", lang, format="docx")
+        _check_html(html)
+        assert "Word" in html and "PDF" in rejection_html("encrypted", lang, format="pdf")

@@ -154,6 +154,15 @@ for _sheet in ("xlsx", "pptx"):
         "немесе мәтінін қойыңыз.",
     }
 
+_ENCRYPTED_DOCX: dict[Language, str] = {
+    "en": "🔒 <b>This Word file is password-protected.</b> Please save it again without a "
+    "password (or export it to PDF). Don't send the password here.",
+    "ru": "🔒 <b>Файл Word защищён паролем.</b> Сохраните его заново без пароля (или в PDF). "
+    "Пароль присылать не нужно.",
+    "kk": "🔒 <b>Word файлы құпия сөзбен қорғалған.</b> Оны құпия сөзсіз қайта сақтаңыз (немесе "
+    "PDF-ке экспорттаңыз). Құпия сөзді мұнда жібермеңіз.",
+}
+
 _ANYWAY_LABEL: dict[Language, str] = {
     "en": "Analyze anyway",
     "ru": "Всё равно разобрать",
@@ -179,6 +188,8 @@ def rejection_html(
     the size limit a too-large file is told about (MAX_FILE_MB)."""
     if reason == "unsupported_format" and format in _FORMATS:
         return _FORMATS[format][lang]
+    if reason == "encrypted" and format == "docx":
+        return _ENCRYPTED_DOCX[lang]
     text = _TEXTS[reason][lang]
     if reason == "too_large":
         text = text.replace("{max_mb}", f"{max_mb:g}")
