@@ -291,9 +291,8 @@ class OpenAIReviewer:
         latency_ms: int,
     ) -> Review:
         strengths, improvements = payload.strengths, payload.improvements
-        suggestions = _grounded(payload.suggestions, request.text)
-        if len(strengths) < 3 or len(improvements) < 3 or (payload.suggestions and not suggestions):
-            # keep the 3–5 promise (and real quotes) with the rules' own points, same language
+        if len(strengths) < 3 or len(improvements) < 3:
+            # keep the 3–5 promise with the rules' own points, in the same language
             fill = review_rules.rule_review(
                 request.text,
                 language=request.language,
@@ -306,12 +305,11 @@ class OpenAIReviewer:
             improvements = (
                 improvements + tuple(s for s in fill.improvements if s not in improvements)
             )[: max(3, len(improvements))]
-            suggestions = suggestions or fill.text_suggestions
         return Review(
             summary=payload.summary,
             strengths=strengths,
             improvements=improvements,
-            text_suggestions=suggestions,
+            text_suggestions=_grounded(payload.suggestions, request.text),
             score=anchor_llm_score(payload.score, rules.score, injection=rules.injection),
             language=request.language,
             source="llm",

@@ -11,7 +11,8 @@ It runs its own event loop in a daemon thread, so the test's anyio loop and the 
 
 `Reply` holds a status, headers, a body (JSON or raw bytes), a delay before answering, or
 `drop=True` to close the socket without answering. When the script runs out, `default` answers
-(a Reply, or a function of the request JSON). `latency=(low, high)` adds a random delay to
+(a Reply, or a function of the request JSON; by default a valid review in the language the
+system prompt asks for). `latency=(low, high)` adds a random delay to
 every reply (seeded, reproducible) for load tests.
 """
 
@@ -61,6 +62,37 @@ def review_payload(
         ],
         "score": score,
     }
+
+
+_LOCALIZED: dict[str, dict[str, Any]] = {
+    "ru": {
+        "summary": "Понятное резюме студента; не хватает измеримых результатов.",
+        "strengths": ("Есть контакты.", "Разделы подписаны.", "Даты последовательны."),
+        "improvements": (
+            "Добавьте цифры к достижениям.",
+            "Начинайте пункты с глаголов действия.",
+            "Добавьте ссылку на LinkedIn.",
+        ),
+    },
+    "kk": {
+        "summary": "Студенттің түсінікті түйіндемесі; өлшенетін нәтижелер жетіспейді.",
+        "strengths": ("Байланыс деректері бар.", "Бөлімдер аталған.", "Күндер ретімен."),
+        "improvements": (
+            "Жетістіктерге сандар қосыңыз.",
+            "Тармақтарды етістіктен бастаңыз.",
+            "LinkedIn сілтемесін қосыңыз.",
+        ),
+    },
+}
+
+
+def localized_review(body: Any) -> Reply:
+    """A valid review in the language the system prompt asks for (the default reply)."""
+    system = ""
+    if isinstance(body, dict) and body.get("messages"):
+        system = str(body["messages"][0].get("content", ""))
+    lang = "kk" if "Ережелер" in system else "ru" if "Правила" in system else "en"
+    return Reply.review(**_LOCALIZED.get(lang, {}))
 
 
 def completion(
@@ -151,7 +183,7 @@ class OpenAIServer:
         latency: float | tuple[float, float] = 0.0,
         seed: int = 0,
     ) -> None:
-        self.default: Reply | Callable[[Any], Reply] = default or Reply.review()
+        self.default: Reply | Callable[[Any], Reply] = default or localized_review
         self.latency = latency
         self._rng = random.Random(seed)
         self._script: deque[Reply] = deque()

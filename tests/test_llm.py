@@ -21,6 +21,7 @@ from resumebek.domain import budget as budget_mod
 from resumebek.domain.review_rules import findings
 from resumebek.errors import AnalysisError, LLMRejected, LLMUnavailable
 from resumebek.messages import Review
+from resumebek.reviewing import review_resume
 from services.llm import OpenAIReviewer, parse_reply
 from services.ports import ReviewRequest
 from tests.openai_server import OpenAIServer, Reply, review_payload
@@ -441,10 +442,16 @@ async def test_only_invented_quotes_are_replaced_by_the_rules_ones(
     payload["text_suggestions"] = [
         {"original": "Invented sentence", "suggested": "x", "reason": "y"}
     ]
-    server.script(Reply.content(_content(payload)))
-    result = await review_or_error(reviewer)
-    assert isinstance(result, Review) and result.text_suggestions
-    assert all(s.original in " ".join(EN.split()) for s in result.text_suggestions)
+    server.script(Reply.content(_content(payload)), Reply.content(_content(payload)))
+    alone = await review_or_error(reviewer)
+    assert isinstance(alone, Review) and alone.text_suggestions == ()
+    with anyio.fail_after(10):
+        outcome = await review_resume(
+            EN, language="en", resume_language="en", notes=(), reviewer=reviewer, deadline_s=5
+        )
+    assert outcome.fallback is None and outcome.review.source == "llm"
+    assert outcome.review.text_suggestions
+    assert all(s.original in " ".join(EN.split()) for s in outcome.review.text_suggestions)
 
 
 def test_parse_reply_caps_lists_at_five() -> None:
