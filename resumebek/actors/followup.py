@@ -147,23 +147,26 @@ class _Timer:
         self._opted_out = loaded.opted_out
         duplicates = 0
         with gc_paused():
+            jobs, by_user = self._jobs, self._by_user
             # one per user: the latest due time wins (a newer review rescheduled it)
             for job in loaded.jobs:
-                old_id = self._by_user.get(job.user)
+                old_id = by_user.get(job.user)
                 if old_id is not None:
                     duplicates += 1
-                    old = self._jobs[old_id]
+                    old = jobs[old_id]
                     if old.due_at > job.due_at:
                         old, job = job, old
-                    del self._jobs[old.job_id]
+                    del jobs[old.job_id]
                     self._emit(
                         "followup_skipped", user=old.user, trace=old.trace, reason="duplicate"
                     )
-                self._jobs[job.job_id] = job
-                self._by_user[job.user] = job.job_id
-            for seq, job in enumerate(self._jobs.values()):
-                self._heap.append((job.next_try_ts, seq, job.job_id))
-                self._latest_seq[job.job_id] = seq
+                jobs[job.job_id] = job
+                by_user[job.user] = job.job_id
+            self._heap = [
+                (job.next_try_at.timestamp(), seq, job_id)
+                for seq, (job_id, job) in enumerate(jobs.items())
+            ]
+            self._latest_seq = {job_id: seq for seq, job_id in enumerate(jobs)}
             self._seq = len(self._heap)
             heapq.heapify(self._heap)
         log.info(
