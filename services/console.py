@@ -217,6 +217,10 @@ class ConsoleGateway:
             record.update(extra)
             self._out.write(orjson.dumps(record).decode() + "\n")
         else:
+            if action == "chat_action":
+                self._out.write(f"── ({extra.get('chat_action', 'typing')}…)\n\n")
+                self._out.flush()
+                return
             head = f"── {action}"
             if message_id is not None:
                 head += f" #{message_id}"

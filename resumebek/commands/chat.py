@@ -4,7 +4,8 @@ Same actor tree, data dir, analytics, follow-ups and control socket as `run`. st
 `/send PATH` (a document), `/paste PATH` (its text as a message), `/as N` (switch user),
 `/press DATA` (press an inline button), other `/...` commands, anything else text.
 At end of input it waits for the replies still being prepared and exits 0; with
---keep-running it stays up (follow-ups keep firing) until SIGTERM/SIGINT.
+--keep-running it stays up (follow-ups keep firing) until SIGTERM/SIGINT. The HTTP
+endpoint runs only when HTTP_ENABLED=true is set explicitly.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ async def _main(settings: Settings, config: SupervisorConfig, args: argparse.Nam
             services=services,
             clock=clock,
             config=config,
+            # a console session does not take port 8080 unless asked to (HTTP_ENABLED=true)
+            http=settings.http_enabled and "HTTP_ENABLED" in os.environ,
             extra_children=(("console", console_input),),
         )
         return await tree.supervisor.run()
