@@ -74,6 +74,12 @@ class Services:
     reviewer: ResumeReviewer | None
 
 
+def extractor_workers(settings: Settings, config: SupervisorConfig) -> int:
+    """Parser worker processes: supervisor.toml [actors.extractor] workers, else
+    EXTRACT_WORKERS. The pool and the extractor actor's concurrency use the same number."""
+    return int(_option(config, "extractor", "workers", settings.extract_workers))
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings, *, workers: int | None = None
@@ -83,12 +89,7 @@ async def open_services(
     from services.llm import OpenAIReviewer
 
     async with AsyncExitStack() as stack:
-        pool = ProcessExtractor(
-            workers=workers or settings.extract_workers,
-            timeout_s=settings.extract_timeout_s,
-            memory_mb=settings.extract_memory_mb,
-            max_pages=settings.max_pages,
-        )
+        pool = ProcessExtractor.from_settings(settings, workers=workers)
         await stack.enter_async_context(pool)
         reviewer = OpenAIReviewer.from_settings(settings) if settings.llm_enabled else None
         yield Services(extractor=pool, reviewer=reviewer)
@@ -321,7 +322,7 @@ def build_tree(
             extractor=services.extractor,
             clock=clock,
             settings=settings,
-            concurrency=int(_option(config, "extractor", "workers", settings.extract_workers)),
+            concurrency=extractor_workers(settings, config),
         ),
     )
     sup.add(

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _main(settings: Settings, config: SupervisorConfig, args: argparse.Namespace) -> int:
-    from resumebek.app import Tree, build_tree, open_services
+    from resumebek.app import Tree, build_tree, extractor_workers, open_services
     from resumebek.runtime.clock import SystemClock
     from services.console import ConsoleGateway
 
@@ -90,7 +90,7 @@ async def _main(settings: Settings, config: SupervisorConfig, args: argparse.Nam
         if not args.keep_running:
             tree.supervisor.request_shutdown()
 
-    async with open_services(settings) as services:
+    async with open_services(settings, workers=extractor_workers(settings, config)) as services:
         tree = build_tree(
             settings,
             gateway=gateway,
