@@ -21,6 +21,7 @@ import anyio
 import anyio.to_process
 from anyio import BrokenWorkerProcess, CapacityLimiter
 
+from resumebek.config import Settings
 from services.documents import DEFAULT_MAX_BYTES, extract_bytes
 from services.ports import Extraction
 
@@ -97,6 +98,17 @@ class ProcessExtractor:
         self._limiter = CapacityLimiter(workers)
         self._closed = False
         self._warm = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, workers: int | None = None) -> ProcessExtractor:
+        """EXTRACT_WORKERS, EXTRACT_TIMEOUT, EXTRACT_MEMORY_MB, MAX_PAGES and MAX_FILE_MB."""
+        return cls(
+            workers=workers or settings.extract_workers,
+            timeout_s=settings.extract_timeout_s,
+            memory_mb=settings.extract_memory_mb,
+            max_pages=settings.max_pages,
+            max_bytes=settings.max_file_bytes,
+        )
 
     async def extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
         if self._closed:

@@ -81,3 +81,16 @@ def test_threshold_is_respected() -> None:
 def test_empty_text() -> None:
     assert detect_resume("").confidence == 0
     assert detect_resume("\n \n").confidence == 0
+
+
+_RUSSIAN_KEYBOARD = str.maketrans("әіңғүұқөһӘІҢҒҮҰҚӨҺ", "аингуукохАИНГУУКОХ")
+KAZAKH = [p for p in SAMPLES if _label(p)[1] == "kk"]
+
+
+@pytest.mark.parametrize("path", KAZAKH, ids=lambda p: p.name)
+def test_kazakh_typed_without_its_letters(path: Path) -> None:
+    """Kazakh typed on a Russian keyboard is still Kazakh, and still (not) a resume."""
+    is_resume, _ = _label(path)
+    text = _text(path).translate(_RUSSIAN_KEYBOARD)
+    assert detect_resume(text).is_resume(THRESHOLD) is is_resume
+    assert detect_language(text).language == "kk"

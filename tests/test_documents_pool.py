@@ -176,3 +176,13 @@ async def test_closed_extractor_refuses_work() -> None:
         pass
     else:
         raise AssertionError("a closed extractor took a job")
+
+
+async def test_from_settings_uses_the_configured_limits() -> None:
+    from resumebek.config import load_settings
+
+    settings = load_settings({"MAX_FILE_MB": "0.001", "EXTRACT_WORKERS": "1", "MAX_PAGES": "3"})
+    extractor = ProcessExtractor.from_settings(settings)
+    assert (extractor.workers, extractor.max_pages, extractor.max_bytes) == (1, 3, 1048)
+    result = await extractor.extract(b"x" * 2000, name_hint="a.txt", mime_type=None)
+    assert result.outcome == "too_large"

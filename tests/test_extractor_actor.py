@@ -207,6 +207,7 @@ async def test_oversized_document_is_refused_without_download() -> None:
     [reply] = h.replies
     assert reply.kind == "rejection" and reply.language == "kk"
     assert reply.html == rejection_html("too_large", "kk", format="unknown")
+    assert "10 МБ" in reply.html
     [rejected] = h.events("resume_rejected")
     assert rejected.fields["reason"] == "too_large"
 

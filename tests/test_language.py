@@ -20,6 +20,8 @@ CASES: list[tuple[str, str]] = [
     # Kazakh in the Latin alphabet
     ("Bilimi: Äl-Farabi atyndağy QazŪU, 2018–2022. Jūmys täjiribesi: redaktor, 2022 – qazir", "kk"),
     ("Tilder: qazaq tili – ana tili, orys tili – erkin. Dagdylar: Excel, 1C jane Word", "kk"),
+    ("Bilimi: Á. Bóketov atyndaǵy Qaraǵandy memlekettik ýnıversıteti, 2019–2023", "kk"),
+    ("Men Almaty qalasynda turamyn jane IT salasynda jumys isteimin", "kk"),
     # Kazakh with Russian loanwords stays Kazakh
     ("Бүгін складқа келген товардың накладнойын тексердім, поставщикпен созвонилмін.", "kk"),
     # Russian, including one full of Kazakh proper names
