@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import anyio
+import anyio.to_thread
 import pypdf
 
 from resumebek.domain.detection import detect_resume
@@ -64,6 +65,11 @@ def time_in_process(files: list[bytes], rounds: int) -> float:
     return time.perf_counter() - started
 
 
+def _detect(text: str) -> None:
+    detect_resume(text)
+    detect_language(text)
+
+
 async def time_pool(files: list[bytes], rounds: int, workers: int) -> tuple[float, float]:
     """(seconds for all rounds, seconds for the warm-up round)."""
     async with ProcessExtractor(
@@ -72,8 +78,7 @@ async def time_pool(files: list[bytes], rounds: int, workers: int) -> tuple[floa
 
         async def one(data: bytes) -> None:
             ex = await extractor.extract(data, name_hint="x.pdf", mime_type=None)
-            detect_resume(ex.text)
-            detect_language(ex.text)
+            await anyio.to_thread.run_sync(_detect, ex.text)  # as inspect does
 
         async def batch(n: int) -> float:
             started = time.perf_counter()
