@@ -76,8 +76,14 @@ class Services:
 
 def extractor_workers(settings: Settings, config: SupervisorConfig) -> int:
     """Parser worker processes: supervisor.toml [actors.extractor] workers, else
-    EXTRACT_WORKERS. The pool and the extractor actor's concurrency use the same number."""
+    EXTRACT_WORKERS."""
     return int(_option(config, "extractor", "workers", settings.extract_workers))
+
+
+def extractor_concurrency(settings: Settings, config: SupervisorConfig) -> int:
+    """Files the extractor actor handles at once: twice the workers, so while one file per
+    worker is being parsed the next ones download and every worker stays busy."""
+    return 2 * extractor_workers(settings, config)
 
 
 @asynccontextmanager
@@ -280,6 +286,7 @@ def build_tree(
             clock=clock,
             settings=settings,
             debounce_s=_option(config, "followup", "snapshot_debounce_s", 1.0),
+            max_in_flight=int(_option(config, "followup", "max_in_flight", 1)),
         ),
     )
     sup.add(
@@ -322,7 +329,7 @@ def build_tree(
             extractor=services.extractor,
             clock=clock,
             settings=settings,
-            concurrency=extractor_workers(settings, config),
+            concurrency=extractor_concurrency(settings, config),
         ),
     )
     sup.add(

@@ -337,7 +337,7 @@ RestartType = Literal["permanent", "transient", "temporary"]
 # Each actor's own limits: name → (type, default). Unknown keys are errors.
 ACTOR_OPTIONS: dict[str, dict[str, type]] = {
     "analytics": {"flush_interval_s": float, "batch_max": int},
-    "followup": {"snapshot_debounce_s": float},
+    "followup": {"snapshot_debounce_s": float, "max_in_flight": int},
     "outbox": {"per_chat_per_s": float, "global_per_s": float, "concurrency": int},
     "analyzer": {"concurrency": int},
     "extractor": {"workers": int, "queue_note_after": int},
@@ -490,6 +490,7 @@ batch_max = 5000
 restart = "permanent"
 mailbox = 2000
 snapshot_debounce_s = 1.0
+max_in_flight = 1
 
 [actors.outbox]
 restart = "permanent"

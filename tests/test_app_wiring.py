@@ -1,0 +1,75 @@
+"""The composition root passes every supervisor.toml option of an actor on to that actor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from resumebek import app
+from resumebek.actors import extractor, followup
+from resumebek.config import DEFAULT_SUPERVISOR_TOML, load_settings, parse_supervisor_toml
+from services.ports import Extraction
+from tests.fakes import FakeClock
+from tests.telegram_fakes import FakeTelegram
+
+TOML = """
+[actors.followup]
+snapshot_debounce_s = 2.5
+max_in_flight = 3
+
+[actors.extractor]
+workers = 3
+"""
+
+
+class _NoExtractor:
+    async def extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
+        raise AssertionError("not called")
+
+
+async def _start_kwargs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, module: Any, actor: str
+) -> dict[str, Any]:
+    """Build the tree, start `actor` through its supervisor child, return its run() kwargs."""
+    seen: dict[str, Any] = {}
+
+    async def fake_run(inbox: object, **kwargs: Any) -> None:
+        seen.update(kwargs)
+
+    monkeypatch.setattr(module, "run", fake_run)
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+    clock = FakeClock()
+    tree = app.build_tree(
+        settings,
+        gateway=FakeTelegram(clock),
+        services=app.Services(extractor=_NoExtractor(), reviewer=None),
+        clock=clock,
+        config=parse_supervisor_toml(TOML),
+        handle_signals=False,
+        control=False,
+        http=False,
+    )
+    await tree.supervisor._children[actor].start()
+    return seen
+
+
+async def test_followup_gets_its_debounce_and_max_in_flight(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    kwargs = await _start_kwargs(monkeypatch, tmp_path, followup, "followup")
+    assert kwargs["debounce_s"] == 2.5
+    assert kwargs["max_in_flight"] == 3
+
+
+async def test_extractor_runs_twice_as_many_files_as_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    kwargs = await _start_kwargs(monkeypatch, tmp_path, extractor, "extractor")
+    assert kwargs["concurrency"] == 6
+
+
+def test_the_shipped_config_names_the_followup_in_flight_limit() -> None:
+    config = parse_supervisor_toml(DEFAULT_SUPERVISOR_TOML)
+    assert config.actor("followup").options["max_in_flight"] == 1
