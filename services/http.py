@@ -38,8 +38,8 @@ from resumebek.domain.click_token import (
     click_event,
     settings_click_key,
     verify_click,
-    with_utm,
 )
+from resumebek.domain.photo_offer import photo_url
 from resumebek.messages import AnalyticsEvent
 from resumebek.metrics import REGISTRY
 from resumebek.runtime.mailbox import Address
@@ -160,7 +160,7 @@ def build_app(
 ) -> Starlette:
     """The ASGI app alone (tests and the server use it)."""
     exposition = _Exposition(registry, ActorCollector(actor_status))
-    plain_redirect = with_utm(photos_url, language=None, campaign=None)
+    plain_redirect = photo_url(photos_url, campaign=None, lang=None)
     # The token must not travel on as a Referer, and a cached redirect would skip counting.
     redirect_headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -182,7 +182,7 @@ def build_app(
             return RedirectResponse(plain_redirect, status_code=302, headers=redirect_headers)
         on_click(verified)
         log.info("http.click outcome=counted lang=%s", verified.language)
-        target = with_utm(photos_url, language=verified.language, campaign=verified.campaign)
+        target = photo_url(photos_url, campaign=verified.campaign, lang=verified.language)
         return RedirectResponse(target, status_code=302, headers=redirect_headers)
 
     return Starlette(

@@ -15,8 +15,8 @@ from resumebek.domain.click_token import (
     sign_click,
     tracked_photo_url,
     verify_click,
-    with_utm,
 )
+from resumebek.domain.photo_offer import photo_url
 from resumebek.messages import LANGUAGES, Language
 
 KEY = derive_click_key("a-salt-of-sixteen-chars")
@@ -71,8 +71,8 @@ def test_settings_key_prefers_the_analytics_salt() -> None:
 
 
 def test_utm_parameters_are_added_and_existing_query_kept() -> None:
-    url = with_utm(
-        "https://t.me/photo_bot?start=abc&utm_source=old&utm_term=x", language="kk", campaign="c1"
+    url = photo_url(
+        "https://t.me/photo_bot?start=abc&utm_source=old&utm_term=x", lang="kk", campaign="c1"
     )
     query = parse_qs(urlsplit(url).query)
     assert query == {
@@ -82,7 +82,7 @@ def test_utm_parameters_are_added_and_existing_query_kept() -> None:
         "utm_campaign": ["c1"],
         "utm_content": ["kk"],
     }
-    plain = parse_qs(urlsplit(with_utm("https://x.example/p", language=None, campaign=None)).query)
+    plain = parse_qs(urlsplit(photo_url("https://x.example/p", lang=None, campaign=None)).query)
     assert plain == {
         "utm_source": ["resumebek"],
         "utm_medium": ["telegram"],

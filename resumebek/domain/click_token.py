@@ -19,7 +19,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from resumebek.domain.events import event
 from resumebek.messages import LANGUAGES, AnalyticsEvent, Language
@@ -113,22 +113,6 @@ def verify_click(key: bytes | None, token: str) -> ClickToken | None:
     return ClickToken(user_ref=user_ref, language=LANGUAGES[lang_index], campaign=campaign or None)
 
 
-def with_utm(url: str, *, language: Language | None, campaign: str | None) -> str:
-    """`url` with the offer's UTM parameters, as the direct button link has them
-    (`photo_offer.photo_url`): other query parameters stay, any utm_* is replaced."""
-    parts = urlsplit(url)
-    ours = {"utm_source": "resumebek", "utm_medium": "telegram"}
-    ours["utm_campaign"] = campaign or "review"
-    if language is not None:
-        ours["utm_content"] = language
-    kept = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.startswith("utm_")
-    ]
-    return urlunsplit(parts._replace(query=urlencode([*kept, *ours.items()])))
-
-
 def tracked_photo_url(
     public_base_url: str,
     *,
@@ -140,7 +124,7 @@ def tracked_photo_url(
     """The photo button's URL through the click counter: `{base}/r/{token}`.
     Pass `user_ref=resumebek.domain.privacy.pseudonym(user_id, salt)` (never the raw id);
     `campaign` is the deep-link payload or None. Raises ValueError for refs a token cannot
-    carry: fall back to the direct `with_utm(AI_PHOTOS_URL, ...)` link then."""
+    carry: fall back to the direct `photo_offer.photo_url(AI_PHOTOS_URL, ...)` link then."""
     token = sign_click(key, ClickToken(user_ref=user_ref, language=language, campaign=campaign))
     return f"{public_base_url.rstrip('/')}/r/{quote(token, safe='')}"
 

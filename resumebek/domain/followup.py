@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from resumebek.domain.photo_offer import add_utm
 from resumebek.messages import ChatRef, Keyboard, Language, UrlButton, UserRef
 
 MAX_ATTEMPTS = 3  # sends that ended "failed" (not blocked/deactivated) before we give up
@@ -154,22 +154,8 @@ def reminder_html(language: Language) -> str:
 
 def photo_offer_url(base_url: str, *, language: Language, campaign: str | None) -> str:
     """AI_PHOTOS_URL with utm parameters added (existing query kept); no user ids in it."""
-    parts = urlsplit(base_url)
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.startswith("utm_")
-    ]
-    query += [
-        ("utm_source", "resumebek"),
-        ("utm_medium", "telegram"),
-        ("utm_campaign", "followup"),
-        ("utm_content", language),
-    ]
     clean = _CAMPAIGN_SAFE.sub("", campaign or "")[:64]
-    if clean:
-        query.append(("utm_term", clean))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return add_utm(base_url, campaign="followup", content=language, term=clean or None)
 
 
 def reminder_buttons(base_url: str, *, language: Language, campaign: str | None) -> Keyboard:

@@ -30,18 +30,24 @@ def validate_photo_url(url: str) -> str:
     return url
 
 
-def photo_url(base_url: str, *, campaign: str | None, lang: Language) -> str:
-    """`base_url` with utm_source/medium/campaign/content added (existing query kept)."""
-    parts = urlsplit(base_url)
+def add_utm(url: str, *, campaign: str, content: str | None, term: str | None = None) -> str:
+    """`url` with our utm_source/medium/campaign (and content/term when given): other query
+    parameters stay, any utm_* already there is replaced. The one UTM builder of the bot."""
+    parts = urlsplit(url)
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not k.startswith("utm_")
     ]
-    query += [
-        ("utm_source", "resumebek"),
-        ("utm_medium", "telegram"),
-        ("utm_campaign", campaign or "review"),
-        ("utm_content", lang),
-    ]
+    query += [("utm_source", "resumebek"), ("utm_medium", "telegram"), ("utm_campaign", campaign)]
+    if content is not None:
+        query.append(("utm_content", content))
+    if term is not None:
+        query.append(("utm_term", term))
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def photo_url(base_url: str, *, campaign: str | None, lang: Language | None) -> str:
+    """The photo offer under a review (and the click redirect's target): `base_url` with
+    utm_campaign = the deep-link campaign or "review", utm_content = the language if known."""
+    return add_utm(base_url, campaign=campaign or "review", content=lang)
