@@ -15,6 +15,7 @@ from datetime import datetime
 import anyio
 
 from resumebek.config import Settings
+from resumebek.domain.cleaning import count_words
 from resumebek.domain.events import event
 from resumebek.domain.photo_offer import clean_campaign
 from resumebek.domain.texts import LANGUAGE_NAMES, pick_language, t
@@ -53,7 +54,7 @@ RESUME_MIN_WORDS_MULTILINE = 8  # several lines of a few words each: a tiny resu
 
 
 def looks_like_resume_text(text: str) -> bool:
-    words = len(text.split())
+    words = count_words(text)
     lines = sum(1 for line in text.splitlines() if line.strip())
     return words >= RESUME_MIN_WORDS or (lines >= 3 and words >= RESUME_MIN_WORDS_MULTILINE)
 

@@ -19,6 +19,7 @@ import anyio
 import anyio.to_thread
 
 from resumebek.config import Settings, load_settings
+from resumebek.domain.cleaning import count_words
 from resumebek.domain.detection import detect_resume
 from resumebek.domain.language import detect_language
 from resumebek.errors import ConfigError
@@ -108,7 +109,7 @@ def _result(
         "format": extraction.format,
         "pages": extraction.pages,
         "chars": len(text),
-        "words": len(text.split()),
+        "words": count_words(text),
         "outcome": extraction.outcome,
         "is_resume": bool(ok and verdict is not None and verdict.is_resume(threshold)),
         "resume_confidence": verdict.confidence if verdict is not None else 0,
