@@ -45,6 +45,7 @@ class IngressStore:
         self.dedup_window = dedup_window
         self._users: dict[int, UserPrefs] = {}
         self._quota: dict[int, tuple[str, int]] = {}  # user → (local day, reviews taken)
+        self._quota_day = ""  # the latest day take_quota saw: older counts are dropped
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
         self.dirty = False
 
@@ -147,6 +148,7 @@ class IngressStore:
 
     def take_quota(self, user: UserRef, day: str, limit: int) -> bool:
         """Count one review for `user` on local `day`; False when the limit is reached."""
+        self._forget_quota_before(day)
         seen_day, count = self._quota.get(user, (day, 0))
         if seen_day != day:
             count = 0
@@ -155,6 +157,19 @@ class IngressStore:
         self._quota[user] = (day, count + 1)
         self.dirty = True
         return True
+
+    def _forget_quota_before(self, day: str) -> None:
+        """A count of an earlier day is worth nothing today: drop those once a day, so the
+        table (and the snapshot written on every request) holds today's users, not every user
+        ever. `day` is an ISO date in one zone, so string order is date order."""
+        if day <= self._quota_day:
+            return
+        self._quota_day = day
+        stale = [user for user, (seen_day, _) in self._quota.items() if seen_day < day]
+        for user in stale:
+            del self._quota[user]
+        if stale:
+            self.dirty = True
 
     def knows_user(self, user: UserRef) -> bool:
         return user in self._users or user in self._quota

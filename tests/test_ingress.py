@@ -376,3 +376,16 @@ def test_a_three_line_resume_goes_on() -> None:
         "Айгерім Сапарова, aigerim@mail.kz\nБілімі: ҚазҰУ, информатика, 2025\nДағдылар: Python, SQL"
     )
     assert not ingress.looks_like_resume_text("Сәлем! Түйіндемемді тексеріп бере аласыз ба?")
+
+
+def test_quota_counts_of_past_days_are_forgotten(tmp_path: Path) -> None:
+    store = IngressStore(tmp_path / "ingress_state.json")
+    for user in range(1, 4):
+        assert store.take_quota(UserRef(user), "2026-12-01", limit=3)
+    assert store.take_quota(UserRef(1), "2026-12-02", limit=3)
+    assert store.knows_user(UserRef(1))
+    assert not store.knows_user(UserRef(2)) and not store.knows_user(UserRef(3))
+    assert json.loads(store.snapshot())["quota"] == {"1": ["2026-12-02", 1]}
+    # today's limit still holds
+    assert store.take_quota(UserRef(1), "2026-12-02", limit=2)
+    assert not store.take_quota(UserRef(1), "2026-12-02", limit=2)
