@@ -106,6 +106,10 @@ class ProcessExtractor:
         self.max_bytes = max_bytes
         self._job = job
         self._limiter = CapacityLimiter(workers)
+        # A job waits for a free worker here, outside its timeout: with more files in
+        # flight than workers (the extractor actor downloads ahead), time spent queueing
+        # behind a slow file must not count against the next file's parse time.
+        self._free_worker = anyio.Semaphore(workers)
         self._closed = False
         self._warm = False
 
@@ -125,6 +129,10 @@ class ProcessExtractor:
             raise RuntimeError("ProcessExtractor is closed")
         if len(data) > self.max_bytes:
             return Extraction(outcome="too_large", format="unknown")
+        async with self._free_worker:
+            return await self._extract(data, name_hint=name_hint, mime_type=mime_type)
+
+    async def _extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
         started = time.perf_counter()
         for attempt in (1, 2):
             try:

@@ -80,6 +80,35 @@ def report_pid(
     return Extraction(outcome="ok", format=str(os.getpid()))
 
 
+def nap(
+    data: bytes,
+    name_hint: str,
+    mime_type: str | None,
+    max_pages: int,
+    max_bytes: int,
+    memory_mb: int,
+) -> Extraction:
+    time.sleep(0.8)  # a slow but honest parse
+    return Extraction(outcome="ok", format="pdf")
+
+
+async def test_waiting_for_a_busy_worker_does_not_count_against_the_timeout() -> None:
+    # three files for one worker: each parse fits its timeout, the queue before it does not
+    results: list[str] = []
+    async with ProcessExtractor(
+        workers=1, timeout_s=1.5, memory_mb=768, max_pages=10, job=nap
+    ) as extractor:
+
+        async def one() -> None:
+            result = await extractor.extract(b"x", name_hint="cv.pdf", mime_type=None)
+            results.append(result.outcome)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(one)
+    assert results == ["ok", "ok", "ok"]
+
+
 async def test_extracts_in_a_worker_process() -> None:
     async with pool() as extractor:
         result = await extractor.extract(RESUME, name_hint="cv.pdf", mime_type=None)
