@@ -146,6 +146,13 @@ class IngressStore:
         self.dirty = True
         return True
 
+    def unsee(self, chat: ChatRef, message_id: int) -> None:
+        """Forget one (chat, message id): its handling failed and it will be handled again."""
+        key = (int(chat), message_id)
+        if key in self._seen:
+            del self._seen[key]
+            self.dirty = True
+
     def take_quota(self, user: UserRef, day: str, limit: int) -> bool:
         """Count one review for `user` on local `day`; False when the limit is reached."""
         self._forget_quota_before(day)

@@ -389,3 +389,43 @@ def test_quota_counts_of_past_days_are_forgotten(tmp_path: Path) -> None:
     # today's limit still holds
     assert store.take_quota(UserRef(1), "2026-12-02", limit=2)
     assert not store.take_quota(UserRef(1), "2026-12-02", limit=2)
+
+
+class _FailsOnce(Recorder[DocumentReceived | TextReceived | AnalyzeAnyway]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    async def send(self, message: DocumentReceived | TextReceived | AnalyzeAnyway) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("extractor mailbox broke")
+        await super().send(message)
+
+
+async def test_an_update_redelivered_after_a_crash_is_not_taken_for_a_duplicate() -> None:
+    h = Harness()
+    h.extractor = _FailsOnce()
+    inbox: Mailbox[Update] = Mailbox("ingress", 10)
+    await inbox.send(msg(text=RESUME_TEXT))
+
+    async def incarnation() -> None:
+        await ingress.run(
+            inbox,
+            to_extractor=h.extractor,
+            to_outbox=h.outbox,
+            to_followup=h.followup,
+            to_analytics=h.analytics,
+            clock=h.clock,
+            settings=h.settings,
+            queue_depth=lambda: 0,
+            store=h.store,  # the composition root keeps one store across restarts
+        )
+
+    with anyio.fail_after(5):
+        with pytest.raises(RuntimeError):
+            await incarnation()
+        assert inbox.recover(crashed=True) == []  # redelivered once, as the supervisor does
+        inbox.close()
+        await incarnation()
+    assert [type(m).__name__ for m in h.extractor.items] == ["TextReceived"]

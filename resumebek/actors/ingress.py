@@ -157,6 +157,17 @@ class _Ingress:
         if not self.store.first_time(msg.chat, msg.message_id):
             log.info("ingress.duplicate kind=%s", msg.kind)
             return
+        try:
+            await self.on_first_delivery(msg)
+        except Exception:
+            # The actor crashes and the supervisor redelivers this update to the next
+            # incarnation, which shares this store: it must not be taken for Telegram's
+            # re-delivery and dropped, or the user never gets an answer.
+            self.store.unsee(msg.chat, msg.message_id)
+            raise
+        await self.save()
+
+    async def on_first_delivery(self, msg: IncomingMessage) -> None:
         who = self.requester(msg)
         trace = new_trace()
         if msg.kind == "command":
@@ -170,7 +181,6 @@ class _Ingress:
                 await self.reply(who, trace, t("short_text_hint", who.ui_language))
         else:  # photo, voice, video, sticker, anything else
             await self.reply(who, trace, t("send_document", who.ui_language))
-        await self.save()
 
     async def on_document(self, msg: IncomingMessage, who: Requester, trace: str) -> None:
         doc = msg.document
