@@ -15,8 +15,9 @@ from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from resumebek.domain.texts import as_language
 from resumebek.errors import ConfigError
-from resumebek.messages import LANGUAGES, Language
+from resumebek.messages import Language
 
 T = TypeVar("T")
 
@@ -101,11 +102,10 @@ def _int_list(text: str) -> tuple[int, ...]:
 
 
 def _language(text: str) -> Language:
-    low = text.strip().lower()
-    for lang in LANGUAGES:
-        if low == lang:
-            return lang
-    raise ValueError("expected kk, ru or en")
+    lang = as_language(text.strip().lower())
+    if lang is None:
+        raise ValueError("expected kk, ru or en")
+    return lang
 
 
 def _zone(text: str) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 
 import orjson
 
-from resumebek.messages import LANGUAGES, ChatRef, Language, UserRef
+from resumebek.domain.texts import as_language
+from resumebek.messages import ChatRef, Language, UserRef
 from services.storage import quarantine, write_atomic
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,6 @@ class UserPrefs:
     language: Language | None = None  # chosen with /language
     follow_up: bool = True  # False after /stop
     campaign: str | None = None  # deep-link payload of the first /start
-
-
-def _language(value: object) -> Language | None:
-    for lang in LANGUAGES:
-        if value == lang:
-            return lang
-    return None
 
 
 class IngressStore:
@@ -73,7 +67,7 @@ class IngressStore:
         for key, prefs in data.get("users", {}).items():
             campaign = prefs.get("campaign")
             self._users[int(key)] = UserPrefs(
-                language=_language(prefs.get("language")),
+                language=as_language(prefs.get("language")),
                 follow_up=bool(prefs.get("follow_up", True)),
                 campaign=campaign if isinstance(campaign, str) else None,
             )

@@ -295,13 +295,20 @@ def t(key: str, lang: Language, **params: object) -> str:
     return template.format(**{k: html.escape(str(v)) for k, v in params.items()})
 
 
+def as_language(value: object) -> Language | None:
+    """`value` when it is exactly one of our language codes (typed as such), else None."""
+    for lang in LANGUAGES:
+        if value == lang:
+            return lang
+    return None
+
+
 def pick_language(code: str | None, default: Language = "en") -> Language:
     """Telegram's client language code ("ru", "kk", "en-US") → one of ours, else `default`."""
     if code:
-        base = code.split("-")[0].strip().lower()
-        for lang in LANGUAGES:
-            if base == lang:
-                return lang
+        found = as_language(code.split("-")[0].strip().lower())
+        if found is not None:
+            return found
     return default
 
 
