@@ -63,9 +63,6 @@ from services.ports import Clock, DocumentExtractor, ResumeReviewer, TelegramGat
 
 log = logging.getLogger(__name__)
 
-ACTOR_ORDER = ("analytics", "followup", "outbox", "analyzer", "extractor", "ingress")
-
-
 @dataclass(slots=True)
 class Services:
     """The heavy services the tree uses, opened once for the process."""
