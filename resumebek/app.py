@@ -63,6 +63,7 @@ from services.ports import Clock, DocumentExtractor, ResumeReviewer, TelegramGat
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(slots=True)
 class Services:
     """The heavy services the tree uses, opened once for the process."""
@@ -151,13 +152,13 @@ def photo_link(settings: Settings, salt: bytes) -> Callable[[Requester, Language
     return link
 
 
-def _who_of(message: object) -> tuple[ChatRef, Language] | None:
+def _who_of(message: object, default_language: Language) -> tuple[ChatRef, Language] | None:
     """Where a dead letter came from and the user's language, if it says."""
     who = getattr(message, "who", None)
     if isinstance(who, Requester):
         return who.chat, who.ui_language
     if isinstance(message, IncomingMessage | IncomingCallback):
-        return message.chat, pick_language(message.language_code)
+        return message.chat, pick_language(message.language_code, default_language)
     if isinstance(message, Outgoing):
         # a reply the user waits for; never for errors (no loop) or unsolicited reminders
         if message.kind in ("progress", "reply", "rejection") and message.priority == Priority.USER:
@@ -169,7 +170,7 @@ def _who_of(message: object) -> tuple[ChatRef, Language] | None:
 
 
 def dead_letter_handler(
-    mailboxes: Mapping[str, Mailbox[Any]], clock: Clock
+    mailboxes: Mapping[str, Mailbox[Any]], clock: Clock, *, default_language: Language = "en"
 ) -> Callable[[str, Any, str], Awaitable[None]]:
     """A message that crashed its actor twice: the user gets a localized "something went
     wrong, please try again" (edited into their ⏳ if there is one), analytics a dead_letter."""
@@ -185,7 +186,7 @@ def dead_letter_handler(
                 kind=machine_word(error_kind),
             )
         )
-        target = _who_of(message)
+        target = _who_of(message, default_language)
         if target is None or error_kind == "shutdown":
             return
         chat, lang = target
@@ -232,7 +233,9 @@ def build_tree(
     sup = Supervisor(
         config,
         clock=clock,
-        on_dead_letter=dead_letter_handler(mailboxes, clock),
+        on_dead_letter=dead_letter_handler(
+            mailboxes, clock, default_language=settings.default_language
+        ),
         control_path=control_socket_path(settings.data_dir) if control else None,
         handle_signals=handle_signals,
     )

@@ -10,6 +10,9 @@ import pytest
 from resumebek import app
 from resumebek.actors import extractor, followup
 from resumebek.config import DEFAULT_SUPERVISOR_TOML, load_settings, parse_supervisor_toml
+from resumebek.domain.texts import t
+from resumebek.messages import ChatRef, IncomingMessage, UserRef
+from resumebek.runtime.mailbox import Mailbox
 from services.ports import Extraction
 from tests.fakes import FakeClock
 from tests.telegram_fakes import FakeTelegram
@@ -73,3 +76,24 @@ async def test_extractor_runs_twice_as_many_files_as_workers(
 def test_the_shipped_config_names_the_followup_in_flight_limit() -> None:
     config = parse_supervisor_toml(DEFAULT_SUPERVISOR_TOML)
     assert config.actor("followup").options["max_in_flight"] == 1
+
+
+async def test_a_dead_update_is_answered_in_default_language_like_ingress_would() -> None:
+    boxes: dict[str, Mailbox[Any]] = {
+        "outbox": Mailbox("outbox", 10),
+        "analytics": Mailbox("analytics", 10),
+    }
+    handler = app.dead_letter_handler(boxes, FakeClock(), default_language="kk")
+    update = IncomingMessage(
+        chat=ChatRef(5),
+        user=UserRef(5),
+        chat_type="private",
+        message_id=1,
+        language_code="de",  # not one of ours: ingress answers in DEFAULT_LANGUAGE
+        kind="text",
+        text="hello",
+        received_at=0.0,
+    )
+    await handler("ingress", update, "ValueError")
+    reply = await boxes["outbox"].receive()
+    assert reply.language == "kk" and reply.html == t("error_generic", "kk")
