@@ -23,9 +23,9 @@ import anyio
 from resumebek import metrics
 from resumebek.config import Settings
 from resumebek.domain.cleaning import clean_text, count_words
-from resumebek.domain.detection import detect_resume
+from resumebek.domain.detection import ResumeVerdict, detect_resume
 from resumebek.domain.events import event, size_bucket
-from resumebek.domain.language import detect_language
+from resumebek.domain.language import LanguageGuess, detect_language
 from resumebek.domain.rejections import (
     analyze_anyway_label,
     anyway_expired_html,
@@ -321,18 +321,16 @@ async def _classify(
     )
     if verdict.is_resume(deps.settings.resume_threshold):
         await deps.to_analyzer.send(
-            ResumeExtracted(
+            _extracted(
                 trace=trace,
                 who=who,
                 text=text,
                 format=format,
                 pages=extraction.pages,
-                language=guess.language,
-                language_confidence=guess.confidence,
-                resume_confidence=verdict.confidence,
-                signals=verdict.signals,
-                quality_notes=extraction.notes,
+                notes=extraction.notes,
                 received_at=received_at,
+                verdict=verdict,
+                guess=guess,
             )
         )
         return
@@ -376,24 +374,50 @@ async def _on_anyway(msg: AnalyzeAnyway, deps: _Deps) -> None:
             ),
         )
         return
-    verdict = detect_resume(kept.text)
-    guess = detect_language(kept.text)
     log.info("extract.anyway trace=%s", msg.trace)
     await deps.to_analyzer.send(
-        ResumeExtracted(
+        _extracted(
             trace=msg.trace,
             who=msg.who,
             text=kept.text,
             format=kept.format,
             pages=kept.pages,
-            language=guess.language,
-            language_confidence=guess.confidence,
-            resume_confidence=verdict.confidence,
-            signals=verdict.signals,
-            quality_notes=kept.notes,
-            forced=True,
+            notes=kept.notes,
             received_at=deps.clock.now(),
+            verdict=detect_resume(kept.text),
+            guess=detect_language(kept.text),
+            forced=True,
         )
+    )
+
+
+def _extracted(
+    *,
+    trace: str,
+    who: Requester,
+    text: str,
+    format: DocFormat,
+    pages: int,
+    notes: tuple[str, ...],
+    received_at: float,
+    verdict: ResumeVerdict,
+    guess: LanguageGuess,
+    forced: bool = False,
+) -> ResumeExtracted:
+    """What the analyzer gets: the text with its detection and language figures."""
+    return ResumeExtracted(
+        trace=trace,
+        who=who,
+        text=text,
+        format=format,
+        pages=pages,
+        language=guess.language,
+        language_confidence=guess.confidence,
+        resume_confidence=verdict.confidence,
+        signals=verdict.signals,
+        quality_notes=notes,
+        forced=forced,
+        received_at=received_at,
     )
 
 
