@@ -73,9 +73,11 @@ class Services:
 
 
 def extractor_workers(settings: Settings, config: SupervisorConfig) -> int:
-    """Parser worker processes: supervisor.toml [actors.extractor] workers, else
-    EXTRACT_WORKERS."""
-    return int(_option(config, "extractor", "workers", settings.extract_workers))
+    """Parser worker processes: EXTRACT_WORKERS when set, else supervisor.toml
+    [actors.extractor] workers, else 2."""
+    if settings.extract_workers is not None:  # the operator's EXTRACT_WORKERS wins
+        return settings.extract_workers
+    return int(_option(config, "extractor", "workers", 2))
 
 
 def extractor_concurrency(settings: Settings, config: SupervisorConfig) -> int:

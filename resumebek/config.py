@@ -143,7 +143,7 @@ class Settings:
     max_file_mb: float = 10.0
     max_pages: int = 10
     extract_timeout_s: float = 30.0
-    extract_workers: int = 2
+    extract_workers: int | None = None  # EXTRACT_WORKERS; unset: supervisor.toml, else 2
     extract_memory_mb: int = 768
     # follow-ups
     follow_up: bool = True
@@ -484,7 +484,7 @@ shutdown_timeout = 20
 restart = "permanent"
 mailbox = 20000
 flush_interval_s = 0.2
-batch_max = 5000
+batch_max = 512
 
 [actors.followup]
 restart = "permanent"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import traceback
 from dataclasses import dataclass
 
 import anyio
@@ -59,8 +60,15 @@ async def review_resume(
         return Outcome(rules, exc.kind)
     except TimeoutError:
         return Outcome(rules, "deadline")
-    except Exception:  # a reviewer bug must not cost the user their review
-        log.exception("review.reviewer_crashed trace=%s", trace)
+    except Exception as exc:  # a reviewer bug must not cost the user their review
+        # class and place only: the message or the traceback's locals could quote the reply
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        log.error(
+            "review.reviewer_crashed trace=%s kind=%s at=%s",
+            trace,
+            type(exc).__name__,
+            f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else "?",
+        )
         return Outcome(rules, "internal")
     if not review.text_suggestions and rules.text_suggestions:
         # the LLM quoted nothing real (or nothing): the rules' rewrites quote the resume

@@ -117,7 +117,7 @@ class ProcessExtractor:
     def from_settings(cls, settings: Settings, *, workers: int | None = None) -> ProcessExtractor:
         """EXTRACT_WORKERS, EXTRACT_TIMEOUT, EXTRACT_MEMORY_MB, MAX_PAGES and MAX_FILE_MB."""
         return cls(
-            workers=workers or settings.extract_workers,
+            workers=workers or settings.extract_workers or 2,
             timeout_s=settings.extract_timeout_s,
             memory_mb=settings.extract_memory_mb,
             max_pages=settings.max_pages,

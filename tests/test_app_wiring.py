@@ -97,3 +97,10 @@ async def test_a_dead_update_is_answered_in_default_language_like_ingress_would(
     await handler("ingress", update, "ValueError")
     reply = await boxes["outbox"].receive()
     assert reply.language == "kk" and reply.html == t("error_generic", "kk")
+
+
+def test_extract_workers_from_the_environment_wins_over_supervisor_toml() -> None:
+    config = parse_supervisor_toml(TOML)  # workers = 3
+    assert app.extractor_workers(load_settings({}), config) == 3
+    assert app.extractor_workers(load_settings({"EXTRACT_WORKERS": "5"}), config) == 5
+    assert app.extractor_workers(load_settings({}), parse_supervisor_toml("")) == 2

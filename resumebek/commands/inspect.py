@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"resumebek inspect: {exc}", file=sys.stderr)
         return 2
-    workers = args.workers or settings.extract_workers
+    workers = args.workers or settings.extract_workers or 2
     results = anyio.run(_inspect_all, [Path(f) for f in args.files], settings, workers)
     for result in results:
         if not args.text:
