@@ -80,6 +80,30 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
     return start, end
 
 
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _percent(text: str) -> int:
+    value = _int(text)
+    if not 0 <= value <= 100:
+        raise ValueError("expected 0-100 (a resume confidence)")
+    return value
+
+
 def _positive(kind: Callable[[str], T]) -> Callable[[str], T]:
     def parse(text: str) -> T:
         value = kind(text)
@@ -98,7 +122,7 @@ def _url(text: str) -> str:
 
 
 def _int_list(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.split(r"[,\s]+", text.strip()) if p)
+    return tuple(_int(p) for p in re.split(r"[,\s]+", text.strip()) if p)
 
 
 def _language(text: str) -> Language:
@@ -254,7 +278,7 @@ def _log_level(text: str) -> str:
 
 
 def _port(text: str) -> int:
-    port = int(text)
+    port = _int(text)
     if not 0 <= port <= 65535:
         raise ValueError("expected a port 0-65535")
     return port
@@ -278,7 +302,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     )
     settings = Settings(
         bot_token=_get(env, "BOT_TOKEN", _bot_token, d.bot_token),
-        api_id=_get(env, "API_ID", _positive(int), d.api_id),
+        api_id=_get(env, "API_ID", _positive(_int), d.api_id),
         api_hash=_get(env, "API_HASH", _api_hash, d.api_hash),
         admin_chat_ids=_get(env, "ADMIN_CHAT_ID", _int_list, d.admin_chat_ids),
         openai_key=_get(env, "API", Secret, d.openai_key, "OPENAI_API_KEY"),
@@ -288,20 +312,20 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, "LLM_RESPONSE_FORMAT", _response_format, d.llm_response_format
         ),
         llm_timeout_s=_get(env, "LLM_TIMEOUT", _positive(parse_duration), d.llm_timeout_s),
-        llm_concurrency=_get(env, "LLM_CONCURRENCY", _positive(int), d.llm_concurrency),
-        llm_max_attempts=_get(env, "LLM_MAX_ATTEMPTS", _positive(int), d.llm_max_attempts),
+        llm_concurrency=_get(env, "LLM_CONCURRENCY", _positive(_int), d.llm_concurrency),
+        llm_max_attempts=_get(env, "LLM_MAX_ATTEMPTS", _positive(_int), d.llm_max_attempts),
         pass_history=_get(env, "PASS_HISTORY", parse_bool, d.pass_history),
         ai_photos_url=_get(env, "AI_PHOTOS_URL", _url, d.ai_photos_url),
         public_base_url=_get(env, "PUBLIC_BASE_URL", _url, d.public_base_url),
-        resume_threshold=_get(env, "RESUME_THRESHOLD", int, d.resume_threshold),
-        user_daily_limit=_get(env, "USER_DAILY_LIMIT", _positive(int), d.user_daily_limit),
-        max_file_mb=_get(env, "MAX_FILE_MB", _positive(float), d.max_file_mb),
-        max_pages=_get(env, "MAX_PAGES", _positive(int), d.max_pages),
+        resume_threshold=_get(env, "RESUME_THRESHOLD", _percent, d.resume_threshold),
+        user_daily_limit=_get(env, "USER_DAILY_LIMIT", _positive(_int), d.user_daily_limit),
+        max_file_mb=_get(env, "MAX_FILE_MB", _positive(_float), d.max_file_mb),
+        max_pages=_get(env, "MAX_PAGES", _positive(_int), d.max_pages),
         extract_timeout_s=_get(
             env, "EXTRACT_TIMEOUT", _positive(parse_duration), d.extract_timeout_s
         ),
-        extract_workers=_get(env, "EXTRACT_WORKERS", _positive(int), d.extract_workers),
-        extract_memory_mb=_get(env, "EXTRACT_MEMORY_MB", _positive(int), d.extract_memory_mb),
+        extract_workers=_get(env, "EXTRACT_WORKERS", _positive(_int), d.extract_workers),
+        extract_memory_mb=_get(env, "EXTRACT_MEMORY_MB", _positive(_int), d.extract_memory_mb),
         follow_up=_get(env, "FOLLOW_UP", parse_bool, d.follow_up),
         follow_up_delay_s=_get(
             env, "FOLLOW_UP_DELAY", _positive(parse_duration), d.follow_up_delay_s
@@ -313,7 +337,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         timezone=_get(env, "TIMEZONE", _zone, d.timezone),
         data_dir=_get(env, "DATA_DIR", Path, d.data_dir),
         analytics_retention_days=_get(
-            env, "ANALYTICS_RETENTION_DAYS", _positive(int), d.analytics_retention_days
+            env, "ANALYTICS_RETENTION_DAYS", _positive(_int), d.analytics_retention_days
         ),
         analytics_salt=_get(env, "ANALYTICS_SALT", Secret, d.analytics_salt),
         bot_mode=bot_mode,

@@ -212,3 +212,22 @@ def test_supervisor_config_variable_must_point_at_a_file(tmp_path: Path) -> None
 def test_without_supervisor_config_the_checkout_file_or_default_is_used(tmp_path: Path) -> None:
     parsed = load_supervisor_config(Settings(), cwd=tmp_path)
     assert parsed == parse_supervisor_toml(DEFAULT_SUPERVISOR_TOML)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        pytest.param("USER_DAILY_LIMIT", "abc", "expected a whole number", id="not-a-number"),
+        pytest.param("MAX_FILE_MB", "nan", "expected a finite number", id="nan"),
+        pytest.param("RESUME_THRESHOLD", "500", "expected 0-100", id="threshold-over-100"),
+        pytest.param("RESUME_THRESHOLD", "-5", "expected 0-100", id="threshold-negative"),
+        pytest.param("ADMIN_CHAT_ID", "12,abc", "expected a whole number", id="admin-list"),
+    ],
+)
+def test_malformed_numbers_are_explained_in_words_not_python(
+    name: str, value: str, says: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({name: value})
+    assert says in str(info.value)
+    assert "invalid literal" not in str(info.value)
