@@ -90,3 +90,24 @@ def test_admin_summary_english_wording(settings: Settings) -> None:
     text, _ = admin_summary(settings, SUN_AFTERNOON.timestamp(), "en")
     assert "3 users · 3 resumes · 2 reviews · 1 rejected" in text
     assert "1 CTA clicks · conversion 50%" in text
+
+
+@pytest.mark.parametrize(
+    ("received", "labels"),
+    [
+        pytest.param(10, ["0", "5", "10"], id="ten"),
+        pytest.param(7, ["0", "2", "4", "6", "8"], id="seven"),
+        pytest.param(480, ["0", "200", "400", "600"], id="hundreds"),
+    ],
+)
+def test_daily_axis_labels_are_round_whole_numbers(received: int, labels: list[str]) -> None:
+    events = [
+        {"ts": "2026-05-10T10:00:00+05:00", "event": "resume_received", "user": f"u{i}"}
+        for i in range(received)
+    ]
+    summary = summarize(tally_events(events, ALMATY), date(2026, 5, 10), date(2026, 5, 10))
+    html = render_report(summary, generated_at=SUN_AFTERNOON, timezone="Asia/Almaty")
+    daily = html[html.index("per day") :]
+    daily = daily[daily.index("<svg") : daily.index("</svg>")]
+    found = re.findall(r'text-anchor="end" font-size="11" fill="[^"]+">([^<]+)</text>', daily)
+    assert found == labels

@@ -130,13 +130,16 @@ def _daily_chart(s: Summary) -> str:
     width, height = 1040, 260
     left, right, top, bottom = 48, 12, 12, 34
     plot_w, plot_h = width - left - right, height - top - bottom
-    ymax = _nice_max(max(max(d.received, d.delivered) for d in days))
+    peak = max(max(d.received, d.delivered) for d in days)
+    step = _nice_max(-(-peak // 4))  # a round step (1, 2, 5 × 10^k) for about four lines
+    lines = max(1, -(-peak // step))
+    ymax = step * lines  # so every grid value is a whole, round number
     slot = plot_w / len(days)
     bar = max(2.0, slot * 0.7)
     parts = [f'<svg viewBox="0 0 {width} {height}" role="img">']
-    for k in range(5):  # horizontal grid lines with values
-        value = ymax * k / 4
-        y = top + plot_h - plot_h * k / 4
+    for k in range(lines + 1):  # horizontal grid lines with values
+        value = step * k
+        y = top + plot_h - plot_h * k / lines
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{_GRID}"/><text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" '
@@ -172,7 +175,7 @@ def _funnel(s: Summary) -> str:
     first = steps[0][1] if steps else 0
     if not any(n for _, n in steps):
         return _empty()
-    width, label_w, bar_w, row = 520, 130, 200, 44
+    width, label_w, bar_w, row = 600, 130, 200, 44  # room for the share text beside a full bar
     top = max(n for _, n in steps) or 1
     parts = [f'<svg viewBox="0 0 {width} {row * len(steps)}" role="img">']
     previous = 0
@@ -180,7 +183,7 @@ def _funnel(s: Summary) -> str:
         y = i * row
         w = max(2.0, bar_w * n / top)
         share = f"{n * 100 / first:.0f}% of starts" if first else ""
-        step_share = f"{n * 100 / previous:.0f}% of previous step" if i and previous else ""
+        step_share = f"{n * 100 / previous:.0f}% of previous" if i and previous else ""
         parts.append(
             f'<text x="{label_w - 10}" y="{y + 24}" text-anchor="end" font-size="13" '
             f'fill="{_INK}">{escape(_FUNNEL.get(step, step))}</text>'
