@@ -361,3 +361,39 @@ async def test_a_user_reply_overtakes_a_backlog_of_reminders() -> None:
     await h.run([*backlog, out(1, "reply to the user")])
     sent = [c.html for c in h.tg.of("send")]
     assert sent.index("reply to the user") < 30  # within the first global second or so
+
+
+async def test_a_restarted_outbox_keeps_the_global_limit_of_its_predecessor() -> None:
+    """A new incarnation must not start with an empty window: Telegram counts calls, not
+    incarnations (the load run saw 50 calls in one second after `ctl restart outbox`)."""
+    memory = outbox.OutboxMemory()
+    first, second = Harness(), Harness()
+    second.tg, second.clock = first.tg, first.clock
+    for h, base in ((first, 0), (second, 100)):
+        for i in range(25):
+            await h.inbox.send(out(base + i, f"m{base + i}", trace=f"t{base + i}"))
+        h.inbox.close()
+        finished = anyio.Event()
+
+        async def actor(h: Harness = h, finished: anyio.Event = finished) -> None:
+            await outbox.run(
+                h.inbox,
+                gateway=h.tg,
+                to_followup=h.followup,
+                to_analytics=h.analytics,
+                clock=h.clock,
+                settings=SETTINGS,
+                per_chat_per_s=1.0,
+                global_per_s=25.0,
+                render_review=render,
+                memory=memory,
+            )
+            finished.set()
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as group:
+                group.start_soon(actor)
+                await drive(h.clock, finished.is_set)
+    sends = first.tg.of("send")
+    assert len(sends) == 50
+    assert max_in_window([c.at for c in sends]) <= 25

@@ -134,6 +134,7 @@ class OutboxMemory:
 
     placeholders: OrderedDict[str, tuple[ChatRef, int]] = field(default_factory=OrderedDict)
     keyboards: OrderedDict[tuple[ChatRef, int], Keyboard] = field(default_factory=OrderedDict)
+    calls: _Window | None = None  # the global limit at call time: a new incarnation keeps it
 
 
 @dataclass(eq=False, slots=True)
@@ -181,6 +182,9 @@ class _Outbox:
         self.intake_done = False
         self.wake = anyio.Event()
         self.room = anyio.Event()
+        if memory.calls is None or memory.calls.n != max(1, round(global_per_s)):
+            memory.calls = _Window(global_per_s)
+        self.calls = memory.calls
         self.placeholders = memory.placeholders
         self.keyboards = memory.keyboards
         self.completions = 0
@@ -432,6 +436,7 @@ class _Outbox:
         state = self.chats[job.chat]
         retry_at: float | None = None
         try:
+            await self._pace()
             await self._perform(job)
         except FloodWait as exc:
             metrics.FLOOD_WAITS.inc()
@@ -467,6 +472,14 @@ class _Outbox:
                 heapq.heappush(self.ready, (head.priority, head.seq, job.chat))
             self._sweep()
             self._wake()
+
+    async def _pace(self) -> None:
+        """The global limit as Telegram sees it. Dispatch already spaces calls, but a busy
+        event loop can start dispatched calls late and in a bunch; stamping each call when
+        it is made keeps any 1-s window at the limit (measured: up to 41 without this)."""
+        while (free := self.calls.next_free(now := self.clock.now())) > now:
+            await self.clock.sleep_until(free)
+        self.calls.take(now)
 
     def _retry_differently(self, job: _Job, exc: DeliveryError) -> bool:
         """After a refusal: an edit falls back to a new message, then HTML to plain text."""
