@@ -78,20 +78,7 @@ def journal_path(snapshot: Path) -> Path:
 def encode_snapshot(
     jobs: Iterable[FollowUpJob], opted_out: Iterable[UserRef], *, saved_at: datetime
 ) -> bytes:
-    rows = [
-        (
-            j.job_id,
-            j.trace,
-            j.chat,
-            j.user,
-            j.language,
-            j.campaign,
-            j.due_at,
-            None if j.next_try_at == j.due_at else j.next_try_at,
-            j.attempts,
-        )
-        for j in jobs
-    ]
+    rows = [_row(j) for j in jobs]
     return orjson.dumps(
         {
             "format": FORMAT,
@@ -102,6 +89,20 @@ def encode_snapshot(
             "jobs": rows,
         },
         option=_TIME_OPTIONS,
+    )
+
+
+def _row(j: FollowUpJob) -> tuple[object, ...]:
+    return (
+        j.job_id,
+        j.trace,
+        j.chat,
+        j.user,
+        j.language,
+        j.campaign,
+        j.due_at,
+        None if j.next_try_at == j.due_at else j.next_try_at,
+        j.attempts,
     )
 
 
@@ -119,15 +120,33 @@ def save_snapshot(
 
 def append_finished(path: Path, finished: Mapping[str, str], *, at: datetime) -> None:
     """Durably record jobs finished for good (job id → outcome) before they are acknowledged."""
+    _append(
+        path,
+        b"".join(
+            orjson.dumps(
+                {"job_id": job_id, "outcome": outcome, "at": at}, option=orjson.OPT_APPEND_NEWLINE
+            )
+            for job_id, outcome in finished.items()
+        ),
+    )
+
+
+def append_scheduled(path: Path, job: FollowUpJob, *, at: datetime) -> None:
+    """Durably record a new (or rescheduled) job at once: a crash before the next debounced
+    snapshot must not lose the reminder of a review that was already delivered."""
+    _append(
+        path,
+        orjson.dumps(
+            {"scheduled": _row(job), "at": at},
+            option=_TIME_OPTIONS | orjson.OPT_APPEND_NEWLINE,
+        ),
+    )
+
+
+def _append(path: Path, lines: bytes) -> None:
     journal = journal_path(path)
     created = not journal.exists()
     journal.parent.mkdir(parents=True, exist_ok=True)
-    lines = b"".join(
-        orjson.dumps(
-            {"job_id": job_id, "outcome": outcome, "at": at}, option=orjson.OPT_APPEND_NEWLINE
-        )
-        for job_id, outcome in finished.items()
-    )
     fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         view = memoryview(lines)
@@ -159,11 +178,7 @@ def load_snapshot(path: Path, *, now: float, default_language: Language) -> Load
             loaded = _decode(data, default_language)
         if loaded.status in {"empty", "torn", "unknown_format"}:
             loaded.quarantined_to = quarantine(path, now=now)
-    finished = _read_journal(journal_path(path))
-    if finished:
-        before = len(loaded.jobs)
-        loaded.jobs = [job for job in loaded.jobs if job.job_id not in finished]
-        loaded.finished_in_journal = before - len(loaded.jobs)
+    _replay_journal(loaded, journal_path(path), default_language)
     return loaded
 
 
@@ -344,17 +359,36 @@ def _aware(raw: object) -> datetime:
     return when
 
 
-def _read_journal(journal: Path) -> set[str]:
+def _replay_journal(loaded: LoadedSnapshot, journal: Path, default_language: Language) -> None:
+    """Apply the journal over the snapshot, in order: a scheduled job replaces that user's
+    pending one (one per user); a finished job id is removed."""
     try:
         data = journal.read_bytes()
     except FileNotFoundError:
-        return set()
-    finished: set[str] = set()
+        return
+    if not data:
+        return
+    jobs: dict[str, FollowUpJob] = {job.job_id: job for job in loaded.jobs}
+    by_user: dict[int, str] = {job.user: job.job_id for job in loaded.jobs}
+    finished = 0
     for line in data.splitlines():
         try:
             rec = orjson.loads(line)
         except orjson.JSONDecodeError:
-            continue  # a torn last line: that confirmation never completed
-        if isinstance(rec, dict) and isinstance(rec.get("job_id"), str):
-            finished.add(rec["job_id"])
-    return finished
+            continue  # a torn last line: that record never completed
+        if not isinstance(rec, dict):
+            continue
+        if isinstance(rec.get("job_id"), str):
+            if jobs.pop(rec["job_id"], None) is not None:
+                finished += 1
+        elif isinstance(rec.get("scheduled"), list):
+            one = LoadedSnapshot(status="ok")
+            _add_rows(one, [rec["scheduled"]], default_language)
+            for job in one.jobs:
+                old = by_user.get(job.user)
+                if old is not None:
+                    jobs.pop(old, None)
+                jobs[job.job_id] = job
+                by_user[job.user] = job.job_id
+    loaded.jobs = list(jobs.values())
+    loaded.finished_in_journal = finished

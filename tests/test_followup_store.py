@@ -10,6 +10,7 @@ from resumebek.messages import ChatRef, UserRef
 from services.followup_store import (
     COLUMNS,
     append_finished,
+    append_scheduled,
     encode_snapshot,
     journal_path,
     load_snapshot,
@@ -135,3 +136,38 @@ def test_legacy_list_gets_the_default_language_and_user_from_chat(tmp_path: Path
     (job,) = loaded.jobs
     assert (job.user, job.chat, job.language) == (1, 1, "kk")
     assert job.due_at == datetime(2025, 3, 2, 7, tzinfo=UTC)
+
+
+def test_journal_replays_schedules_and_finishes_in_order_one_per_user(tmp_path: Path) -> None:
+    """A crash between debounced snapshots: the journal alone brings back what was scheduled."""
+    path = tmp_path / "followup_jobs.json"
+    a, b, c = _job(1), _job(2), _job(3)
+    save_snapshot(path, [a], set(), saved_at=NOW)
+    rescheduled = FollowUpJob(
+        job_id="f" * 32,
+        trace="t",
+        chat=a.chat,
+        user=a.user,
+        language="ru",
+        campaign=None,
+        due_at=a.due_at + timedelta(days=1),
+        next_try_at=a.due_at + timedelta(days=1),
+    )
+    append_scheduled(path, rescheduled, at=NOW)  # a new review for a's user replaces it
+    append_scheduled(path, b, at=NOW)
+    append_scheduled(path, c, at=NOW)
+    append_finished(path, {c.job_id: "sent"}, at=NOW)
+    with journal_path(path).open("ab") as f:
+        f.write(b'{"scheduled": [')  # torn last line: never completed
+    loaded = load_snapshot(path, now=NOW.timestamp(), default_language="en")
+    assert sorted(j.job_id for j in loaded.jobs) == sorted([rescheduled.job_id, b.job_id])
+    assert next(j for j in loaded.jobs if j.user == a.user).language == "ru"
+    assert loaded.finished_in_journal == 1
+
+
+def test_journal_alone_restores_when_no_snapshot_was_ever_written(tmp_path: Path) -> None:
+    path = tmp_path / "followup_jobs.json"
+    append_scheduled(path, _job(4), at=NOW)
+    loaded = load_snapshot(path, now=NOW.timestamp(), default_language="en")
+    assert loaded.status == "missing"
+    assert [j.job_id for j in loaded.jobs] == [_job(4).job_id]

@@ -51,7 +51,12 @@ from resumebek.messages import (
     UserRef,
 )
 from resumebek.runtime.mailbox import Address, Mailbox
-from services.followup_store import append_finished, load_snapshot, save_snapshot
+from services.followup_store import (
+    append_finished,
+    append_scheduled,
+    load_snapshot,
+    save_snapshot,
+)
 from services.ports import Clock
 from services.storage import gc_paused
 
@@ -219,6 +224,8 @@ class _Timer:
             next_try_at=due,
         )
         self._add(job)
+        append_scheduled(self._path, job, at=self._now_dt())  # durable before the snapshot
+        self._journal_lines += 1
         self._unacked.append((job, due.timestamp() - message.delivered_at))
         self._mark_dirty()
 
