@@ -98,6 +98,8 @@ async def open_services(
         pool = ProcessExtractor.from_settings(settings, workers=workers)
         await stack.enter_async_context(pool)
         reviewer = OpenAIReviewer.from_settings(settings) if settings.llm_enabled else None
+        if reviewer is not None:
+            stack.push_async_callback(reviewer.aclose)  # its HTTP connections, at exit
         yield Services(extractor=pool, reviewer=reviewer)
 
 

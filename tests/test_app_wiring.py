@@ -13,6 +13,7 @@ from resumebek.config import DEFAULT_SUPERVISOR_TOML, load_settings, parse_super
 from resumebek.domain.texts import t
 from resumebek.messages import ChatRef, IncomingMessage, UserRef
 from resumebek.runtime.mailbox import Mailbox
+from services.llm import OpenAIReviewer
 from services.ports import Extraction
 from tests.fakes import FakeClock
 from tests.telegram_fakes import FakeTelegram
@@ -104,3 +105,13 @@ def test_extract_workers_from_the_environment_wins_over_supervisor_toml() -> Non
     assert app.extractor_workers(load_settings({}), config) == 3
     assert app.extractor_workers(load_settings({"EXTRACT_WORKERS": "5"}), config) == 5
     assert app.extractor_workers(load_settings({}), parse_supervisor_toml("")) == 2
+
+
+async def test_open_services_closes_the_llm_client_on_exit() -> None:
+    settings = load_settings({"API": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    async with app.open_services(settings, workers=1) as services:
+        reviewer = services.reviewer
+        assert isinstance(reviewer, OpenAIReviewer)
+        client = reviewer._client  # what the exit must close
+        assert not client.is_closed()
+    assert client.is_closed()
