@@ -90,7 +90,7 @@ TEXTS: Texts = {
     "s_readable": {
         "en": "The text is plain and readable, so applicant-tracking systems can parse it.",
         "ru": "Текст простой и читаемый — системы отбора резюме (ATS) смогут его разобрать.",
-        "kk": "Мәтін қарапайым әрі оқылады — түйіндемелерді іріктеу жүйелері (ATS) оны оқи алады.",
+        "kk": "Мәтін қарапайым әрі оңай оқылады — түйіндемелерді іріктеу жүйелері (ATS) оны дұрыс таниды.",
     },
     # ------------------------------------------------------------ improvements
     "i_contacts": {
@@ -177,12 +177,12 @@ TEXTS: Texts = {
     "summary": {
         "en": "{stage}. {passed} of {total} checks passed. Main focus: {focus}.",
         "ru": "{stage}. Пройдено проверок: {passed} из {total}. Главное: {focus}.",
-        "kk": "{stage}. Өткен тексерістер: {passed} / {total}. Басты назар: {focus}.",
+        "kk": "{stage}. Сәтті өткен тексерістер: {passed} / {total}. Ең алдымен назар аударыңыз: {focus}.",
     },
     "summary_good": {
         "en": "{stage}. {passed} of {total} checks passed: a solid resume that needs only polishing.",
         "ru": "{stage}. Пройдено проверок: {passed} из {total} — крепкое резюме, нужна только шлифовка.",
-        "kk": "{stage}. Өткен тексерістер: {passed} / {total} — жақсы түйіндеме, тек аздап жетілдіру керек.",
+        "kk": "{stage}. Сәтті өткен тексерістер: {passed} / {total} — жақсы түйіндеме, тек аздап жетілдіру керек.",
     },
     "stage_student": {
         "en": "Student or early-career resume",
