@@ -335,6 +335,7 @@ class _Analysis:
     injection: bool = False
     glued: bool = False
     pages: int = 0  # from a "pages=N" note (documents); 0 = unknown (pasted text)
+    atypical: bool = False  # forced through ("analyze anyway") or hardly any resume signals
 
 
 def normalize(text_in: str) -> str:
@@ -563,7 +564,35 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
     # invisible text (white, tiny, render mode 3) was dropped by the extractor: it is how
     # injections and keyword stuffing hide, so it counts like visible instructions
     a.injection = bool(_INJECTION.search(low)) or "invisible_text" in notes
+    a.atypical = bool(_ATYPICAL_NOTES.intersection(notes)) or _resume_signals(a) <= 1
     return a
+
+
+# Notes the analyzer adds when the user pressed "analyze anyway" or detection was unsure.
+FORCED_NOTE = "forced"
+WEAK_RESUME_NOTE = "weak_resume"
+_ATYPICAL_NOTES = frozenset({FORCED_NOTE, WEAK_RESUME_NOTE})
+
+
+def _resume_signals(a: _Analysis) -> int:
+    """How many of the basic marks of a resume the text has (a poem or a note has 0–1)."""
+    return sum(
+        (
+            a.email or a.phone,
+            bool(a.headings),
+            a.ranges > 0,
+            bool(a.inferred & {"experience", "education"}) or bool(a.headings & {"experience"}),
+        )
+    )
+
+
+def career_stage(a: _Analysis) -> str:
+    """What the summary calls the resume: "student", "experienced" only with experience
+    shown (a section and dates), else a neutral "general"."""
+    if a.stage == "student":
+        return "student"
+    has_experience = "experience" in a.headings | a.inferred
+    return "experienced" if has_experience and a.ranges > 0 else "general"
 
 
 def _pages(notes: tuple[str, ...]) -> int:
@@ -754,12 +783,13 @@ def _strengths(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[str,
         out.append(text("s_structure", lang))
     if by["dates"].passed and a.ranges > 0:
         out.append(text("s_dates", lang))
-    if by["length"].passed:
+    if by["length"].passed and not a.atypical:
         out.append(text("s_length", lang))
     present = a.headings | a.inferred
+    early = career_stage(a) == "student"
     for section, key in (
         ("experience", "s_has_experience"),
-        ("education", "s_has_education"),
+        ("education", "s_has_education" if early else "s_has_education_any"),
         ("skills", "s_has_skills"),
         ("languages", "s_has_languages"),
     ):
@@ -767,6 +797,12 @@ def _strengths(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[str,
             out.append(text(key, lang))
     if by["oversharing"].passed:
         out.append(text("s_oversharing", lang))
+    if a.atypical:  # no praise for being "short" or "all facts in one place": it is no resume
+        out.append(text("s_readable", lang))
+        if by["injection"].passed:
+            out.append(text("s_no_hidden", lang))
+        out.append(text("s_start", lang))
+        return tuple(_unique(out)[:5])
     if a.words < 250:
         out.append(text("s_concise", lang))
     out += [text("s_basis", lang), text("s_readable", lang)]
@@ -851,19 +887,19 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def _summary(a: _Analysis, checks: list[Check], lang: Language) -> str:
-    scored = [c for c in checks if c.name not in {"photo", "injection"}]
+    """Counts every check that can fail (the injection check too: a review that flags
+    hidden text must not say "all checks passed"); the photo advice is not a check."""
+    scored = [c for c in checks if c.name != "photo"]
     passed = sum(c.passed for c in scored)
-    stage = text(f"stage_{a.stage}", lang)
     failing = [c.name for c in scored if not c.passed]
-    if a.injection:
+    if "injection" in failing:  # the most serious finding leads
+        failing.remove("injection")
         failing.insert(0, "injection")
+    counts = {"passed": passed, "total": len(scored)}
+    if a.atypical:
+        focus = text(f"focus_{failing[0]}", lang) if failing else text("focus_sections", lang)
+        return text("summary_atypical", lang, focus=focus, **counts)
+    stage = text(f"stage_{career_stage(a)}", lang)
     if not failing:
-        return text("summary_good", lang, stage=stage, passed=passed, total=len(scored))
-    return text(
-        "summary",
-        lang,
-        stage=stage,
-        passed=passed,
-        total=len(scored),
-        focus=text(f"focus_{failing[0]}", lang),
-    )
+        return text("summary_good", lang, stage=stage, **counts)
+    return text("summary", lang, stage=stage, focus=text(f"focus_{failing[0]}", lang), **counts)

@@ -67,6 +67,11 @@ TEXTS: Texts = {
         "ru": "Указано образование — в начале карьеры это особенно важно.",
         "kk": "Біліміңіз көрсетілген — мансаптың басында бұл өте маңызды.",
     },
+    "s_has_education_any": {
+        "en": "Your education is stated, so an employer sees your qualification.",
+        "ru": "Указано образование — работодатель видит вашу квалификацию.",
+        "kk": "Біліміңіз көрсетілген — жұмыс беруші біліктілігіңізді көреді.",
+    },
     "s_has_skills": {
         "en": "Your skills and tools are listed, which helps match you to vacancies.",
         "ru": "Перечислены навыки и инструменты — это помогает сопоставить вас с вакансиями.",
@@ -91,6 +96,16 @@ TEXTS: Texts = {
         "en": "The text is plain and readable, so applicant-tracking systems can parse it.",
         "ru": "Текст простой и читаемый — системы отбора резюме (ATS) смогут его разобрать.",
         "kk": "Мәтін қарапайым әрі оңай оқылады — түйіндемелерді іріктеу жүйелері (ATS) оны дұрыс таниды.",
+    },
+    "s_no_hidden": {
+        "en": "No hidden text or instructions to AI reviewers: what a recruiter reads is all there is.",
+        "ru": "Нет скрытого текста и «инструкций» для ИИ — рекрутер видит всё, что написано.",
+        "kk": "Жасырын мәтін де, ЖИ-ге арналған «нұсқаулар» да жоқ — рекрутер бәрін көреді.",
+    },
+    "s_start": {
+        "en": "Asking for feedback before applying is a good step: the points below show what a recruiter expects to find.",
+        "ru": "Проверить текст до отправки — верный шаг: ниже написано, что рекрутер ожидает увидеть в резюме.",
+        "kk": "Жібермес бұрын тексеру — дұрыс қадам: рекрутер түйіндемеден не күтетіні төменде жазылған.",
     },
     # ------------------------------------------------------------ improvements
     "i_contacts": {
@@ -184,6 +199,12 @@ TEXTS: Texts = {
         "ru": "{stage}. Пройдено проверок: {passed} из {total} — крепкое резюме, нужна только шлифовка.",
         "kk": "{stage}. Сәтті өткен тексерістер: {passed} / {total} — жақсы түйіндеме, тек аздап жетілдіру керек.",
     },
+    "summary_atypical": {
+        "en": "This text does not look like a typical resume, so this review covers only what is there: {passed} of {total} checks passed. Main focus: {focus}.",
+        "ru": "Этот текст не похож на обычное резюме, поэтому разбираем только то, что в нём есть. Пройдено проверок: {passed} из {total}. Главное: {focus}.",
+        "kk": "Бұл мәтін әдеттегі түйіндемеге ұқсамайды, сондықтан тек бар мазмұнды талдадық. Сәтті өткен тексерістер: {passed} / {total}. Ең алдымен назар аударыңыз: {focus}.",
+    },
+    "stage_general": {"en": "Resume", "ru": "Резюме", "kk": "Түйіндеме"},
     "stage_student": {
         "en": "Student or early-career resume",
         "ru": "Резюме студента или начинающего специалиста",
