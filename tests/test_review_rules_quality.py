@@ -88,3 +88,53 @@ def test_an_experienced_resume_is_not_told_it_is_at_the_start_of_a_career() -> N
 def test_experienced_needs_experience_evidence() -> None:
     text = "Demo Person\n+7 700 000 11 22, demo@example.com\nSkills: Excel, Word\nLanguages: Kazakh"
     assert _review(text).summary.startswith("Resume.")
+
+
+# ---------------------------------------------------------------- advice fits the field
+
+COOK = """Тен Артур
++7 708 000 49 57 · artur.cook@example.com
+
+ОПЫТ РАБОТЫ
+2019 – настоящее время, ресторан «Демо», повар горячего цеха
+• Готовлю до 150 блюд за смену, обучил 3 стажёров
+
+ОБРАЗОВАНИЕ
+Алматинский колледж питания, 2015 – 2018
+
+НАВЫКИ
+Работа с пароконвектоматом, калькуляция блюд
+"""
+
+DEVELOPER = COOK.replace("повар горячего цеха", "Python-разработчик").replace(
+    "Готовлю до 150 блюд за смену", "Разработал 4 сервиса на Python и SQL"
+)
+
+
+def _mentions_profile_link(review: Review) -> bool:
+    return any("LinkedIn" in imp for imp in review.improvements)
+
+
+def test_no_profile_link_advice_for_trades_and_services() -> None:
+    for lang in ("en", "ru", "kk"):
+        assert not _mentions_profile_link(_review(COOK, lang))
+    missing_phone = COOK.replace("+7 708 000 49 57 · ", "")
+    review = _review(missing_phone, "en")
+    assert any(imp.startswith("Add a phone number at the top") for imp in review.improvements)
+    assert not _mentions_profile_link(review)
+
+
+def test_profile_link_advice_in_it_comes_after_the_content_advice() -> None:
+    review = _review(DEVELOPER, "en")
+    assert _mentions_profile_link(review)
+    link_at = next(i for i, imp in enumerate(review.improvements) if "LinkedIn" in imp)
+    assert not review.improvements[link_at].startswith("Add")  # a nice-to-have, not an order
+    sections_at = next(i for i, imp in enumerate(review.improvements) if "section" in imp)
+    assert sections_at < link_at  # the missing Summary matters more than a link
+
+
+def test_missing_sections_are_one_bullet() -> None:
+    review = _review("Demo Person\n+7 700 000 11 22, demo@example.com\nExperience\nIntern 2024")
+    section_bullets = [imp for imp in review.improvements if "section with a clear heading" in imp]
+    assert len(section_bullets) == 1
+    assert "Skills" in section_bullets[0] and "Summary" in section_bullets[0]

@@ -299,6 +299,28 @@ _STUDENT = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
+# Fields where recruiters open a LinkedIn/GitHub/portfolio link (IT, business, academia,
+# design) and trades or services where nobody does (a cook, a welder, a mining engineer).
+_PROFILE_FIELD = re.compile(
+    r"(?<!\w)(develop|programm|software|python|javascript|java\b|sql|data (?:analy|scien)|devops|"
+    r"\bit\b|frontend|backend|web|qa engineer|machine learning|designer|design\b|figma|ux\b|ui\b|"
+    r"behance|dribbble|portfolio|marketing|smm|analyst|consult|finance|financ|audit|"
+    r"business|product manager|project manager|researcher|research|phd|publications|"
+    r"программист|разработчик|аналитик|маркетолог|маркетинг|дизайнер|дизайн|финанс|"
+    r"исследоват|научн|публикаци|бизнес|консалт|проект-менеджер|"
+    r"бағдарламашы|әзірлеуші|талдаушы|сарапшы|дизайнер|маркетинг|қаржы|ғылыми|зерттеу)"
+)
+_TRADE_FIELD = re.compile(
+    r"(?<!\w)(cook\b|teacher|tutor|chef|welder|welding|driver|electrician|mechanic|plumber|builder|"
+    r"construction worker|mining|miner\b|waiter|waitress|cashier|nurse|caregiver|security guard|"
+    r"cleaner|warehouse|loader|operator|technician|foreman|"
+    r"повар|су-шеф|сварщик|водител|электрик|электромонт|слесар|сантехник|строител|"
+    r"горн|шахт|рудник|официант|кассир|медсест|медбрат|санитар|охранник|уборщ|грузчик|"
+    r"кладовщик|оператор|монтажник|прораб|машинист|тракторист|учител|педагог|воспитател|"
+    r"аспаз|дәнекерлеуші|жүргізуші|электромонтер|слесарь|құрылысшы|кенші|кен\b|"
+    r"даяшы|мейірбике|мейіргер|күзетші|техник|мұғалім|тәрбиеші|оқытушы)"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class _Weak:
@@ -335,6 +357,7 @@ class _Analysis:
     injection: bool = False
     glued: bool = False
     pages: int = 0  # from a "pages=N" note (documents); 0 = unknown (pasted text)
+    profile_field: bool = False  # a field where a profile link is worth adding (see above)
     atypical: bool = False  # forced through ("analyze anyway") or hardly any resume signals
 
 
@@ -564,6 +587,8 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
     # invisible text (white, tiny, render mode 3) was dropped by the extractor: it is how
     # injections and keyword stuffing hide, so it counts like visible instructions
     a.injection = bool(_INJECTION.search(low)) or "invisible_text" in notes
+    profile = len(_PROFILE_FIELD.findall(low))
+    a.profile_field = profile > 0 and profile >= len(_TRADE_FIELD.findall(low))
     a.atypical = bool(_ATYPICAL_NOTES.intersection(notes)) or _resume_signals(a) <= 1
     return a
 
@@ -813,21 +838,18 @@ def _improvements(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[s
     out: list[str] = []
     if a.injection:
         out.append(text("i_injection", lang))
-    if not (a.email and a.phone and a.link):
-        missing = [
-            text(f"contact_{k}", lang)
-            for k, present in (("email", a.email), ("phone", a.phone), ("link", a.link))
-            if not present
-        ]
-        if not (a.email and a.phone):
-            out.append(text("i_contacts", lang, missing=join_list(missing, lang)))
+    if not (a.email and a.phone):
+        # a profile link only where recruiters open one (IT, business, academia, design)
+        wanted = [("email", a.email), ("phone", a.phone), ("link", a.link or not a.profile_field)]
+        missing = [text(f"contact_{k}", lang) for k, present in wanted if not present]
+        out.append(text("i_contacts", lang, missing=join_list(missing, lang)))
     if a.overshare:
         items = [text(f"overshare_{k}", lang) for k in a.overshare]
         out.append(text("i_oversharing", lang, items=join_list(items, lang)))
-    missing_sections = [
-        s for s in ("experience", "education", "skills") if s not in a.headings | a.inferred
-    ]
-    if missing_sections:
+    present = a.headings | a.inferred
+    missing_core = [s for s in ("experience", "education", "skills") if s not in present]
+    missing_sections = missing_core + (["summary"] if "summary" not in present else [])
+    if missing_core:  # one bullet for every missing section, at the priority of the core ones
         out.append(text("i_sections", lang, missing=_section_names(missing_sections, lang)))
     inferred = [s for s in SECTION_NAMES if s in a.inferred]
     if inferred and len(a.headings) < 2:
@@ -849,12 +871,13 @@ def _improvements(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[s
         out.append(text("i_dates_missing", lang))
     elif a.inverted:
         out.append(text("i_dates_order", lang, count=a.inverted))
-    if not a.link and a.email and a.phone:
-        out.append(text("i_contacts", lang, missing=text("contact_link", lang)))
-    if "summary" not in a.headings | a.inferred:
-        out.append(text("i_sections", lang, missing=text("section_summary", lang)))
+    if missing_sections and not missing_core:
+        out.append(text("i_sections", lang, missing=_section_names(missing_sections, lang)))
     if a.stage == "student" and "projects" not in a.headings:
         out.append(text("i_projects", lang))
+    if not a.link and a.email and a.phone and a.profile_field:
+        # contacts already work: a profile link is a nice-to-have, after the content advice
+        out.append(text("i_profile_link", lang))
     out += [text("i_photo", lang), text("i_tailor", lang), text("i_proofread", lang)]
     return tuple(_unique(out)[:5])
 

@@ -113,6 +113,11 @@ TEXTS: Texts = {
         "ru": "Добавьте {missing} в начало, рядом с именем, чтобы рекрутер мог с вами связаться.",
         "kk": "Рекрутер сізбен байланыса алуы үшін басына, атыңыздың қасына {missing} қосыңыз.",
     },
+    "i_profile_link": {
+        "en": "If you have one, add a LinkedIn, GitHub or portfolio link next to your contacts: in your field recruiters often check it.",
+        "ru": "Если есть, добавьте к контактам ссылку на LinkedIn, GitHub или портфолио — в вашей сфере рекрутеры часто её смотрят.",
+        "kk": "Егер бар болса, байланыс деректеріне LinkedIn, GitHub немесе портфолио сілтемесін қосыңыз — сіздің салада рекрутерлер оны жиі қарайды.",
+    },
     "i_sections": {
         "en": "Add a section with a clear heading: {missing}.",
         "ru": "Добавьте раздел с понятным заголовком: {missing}.",
