@@ -138,3 +138,64 @@ def test_missing_sections_are_one_bullet() -> None:
     section_bullets = [imp for imp in review.improvements if "section with a clear heading" in imp]
     assert len(section_bullets) == 1
     assert "Skills" in section_bullets[0] and "Summary" in section_bullets[0]
+
+
+# ---------------------------------------------------------------- rewrites follow their advice
+
+WEAK_LINES: dict[Language, list[tuple[str, str, str]]] = {
+    # (weak sentence, weak words that must be gone, expected start of the rewrite)
+    "en": [
+        ("Responsible for checking client documents", "responsible", "Checked client documents"),
+        ("Participated in the development of a mobile app", "participated", "Developed a mobile"),
+        ("Participated in the start-up of a new unit in 2022", "participated", "[Action verb"),
+        ("Helped to organize a charity fair for 300 guests", "helped", "Organized a charity"),
+        ("Worked on the warehouse stock reports", "worked on", "[Action verb"),
+    ],
+    "ru": [
+        ("Отвечала за проверку документов клиентов", "отвечал", "Обеспечивала проверку"),
+        ("Отвечал за серверы и сети компании", "отвечал", "Обеспечивал серверы"),
+        ("Участвовал в модернизации системы управления", "участвов", "Провёл модернизацию"),
+        ("Принимала участие во внедрении CRM", "участие", "Провела внедрение CRM"),
+        ("Помогала клиентам с выбором техники", "помогал", "[Глагол действия: организовала"),
+        ("Занимался продажами оборудования", "занимал", "[Глагол действия: организовал /"),
+    ],
+    "kk": [
+        ("Клиенттерге кеңес беруге көмектестім", "көмектестім", "Клиенттерге кеңес бердім"),
+        ("Тоқсандық есепті дайындауға қатыстым", "қатыстым", "Тоқсандық есепті дайындадым"),
+        ("Станцияның жай-күйіне жауап беремін", "жауап", "Станцияның жай-күйін қамтамасыз етемін"),
+        ("Шетелдік қонақтарға аудармашы ретінде көмектестім", "көмектестім", "[Іс-әрекет"),
+    ],
+}
+
+
+def test_rewrites_replace_the_weak_phrase_in_the_same_language_and_person() -> None:
+    for lang, rows in WEAK_LINES.items():
+        for sentence, weak, start in rows:
+            text = "Experience\n• " + sentence + "\n"
+            (sug,) = _review(text, lang).text_suggestions
+            assert sug.original == sentence
+            assert weak not in sug.suggested.lower(), sug.suggested
+            assert sug.suggested.startswith(start), sug.suggested
+            assert "(а)" not in sug.suggested or "[" in sug.suggested  # no mixed forms
+            assert "Contributed to" not in sug.suggested
+
+
+def test_a_quote_is_never_cut_inside_parentheses_or_a_word() -> None:
+    text = (
+        "Опыт работы\n"
+        "Руководил группой из 14 инженеров, отвечал за серверную инфраструктуру (VMware,\n"
+        "Windows, Linux) и СХД\n"
+    )
+    (sug,) = _review(text, "ru").text_suggestions
+    assert sug.original.endswith("(VMware, Windows, Linux) и СХД")
+    assert sug.suggested.startswith("Руководил группой из 14 инженеров, обеспечивал серверную")
+    long_line = "Отвечал за " + ", ".join(f"систему номер {i} (узел {i})" for i in range(40))
+    (sug,) = _review("Опыт\n" + long_line, "ru").text_suggestions
+    assert sug.original.count("(") == sug.original.count(")")
+    assert long_line.startswith(sug.original) and not sug.original.endswith(",")
+    assert long_line[len(sug.original)] in " ,"  # ends on a word boundary
+
+
+def test_a_table_header_with_a_duties_column_is_not_rewritten() -> None:
+    text = "Опыт работы\nПериод | Место | Обязанности\n2020 – 2022 | ТОО Демо | продажи"
+    assert not _review(text, "ru").text_suggestions

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from resumebek.domain import rewrites as rw
 from resumebek.domain import rubric
 from resumebek.domain.review_texts import join_list, text
 from resumebek.messages import Check, Language, Review, TextSuggestion
@@ -244,37 +245,45 @@ _INJECTION = re.compile(
     r"алдыңғы нұсқауларды (?:елеме|елемеңіз|ескерме)|10/10 қой)"
 )
 
-# Weak phrasing → (language of the phrase, replacement or None to keep and append a result).
-_WEAK: tuple[tuple[re.Pattern[str], Language, str | None], ...] = (
-    (re.compile(r"\b(?:was |were )?responsible for\b", re.IGNORECASE), "en", "Managed"),
+# Weak phrasing → (language of the phrase, kind of phrase: how rewrites.py rewrites it).
+_WEAK: tuple[tuple[re.Pattern[str], Language, str], ...] = (
+    (re.compile(r"\b(?:was |were )?responsible for\b", re.IGNORECASE), "en", rw.RESPONSIBLE),
     (
         re.compile(
             r"\b(?:my )?(?:duties|responsibilities|tasks) (?:included|were)\b", re.IGNORECASE
         ),
         "en",
-        "Delivered",
+        rw.DUTIES,
     ),
-    (re.compile(r"\bparticipated in\b", re.IGNORECASE), "en", "Contributed to"),
-    (re.compile(r"\b(?:was )?involved in\b", re.IGNORECASE), "en", "Contributed to"),
-    (re.compile(r"\bhelped (?:with|to)\b", re.IGNORECASE), "en", "Supported"),
-    (re.compile(r"\bassisted (?:with|in)\b", re.IGNORECASE), "en", "Supported"),
-    (re.compile(r"\bworked on\b", re.IGNORECASE), "en", "Built"),
-    (re.compile(r"\bотвечал[аи]? за\b", re.IGNORECASE), "ru", "обеспечивал(а)"),
-    (re.compile(r"(?:\b(?:мои |в мои |в )?обязанности(?: входило)?:?)", re.IGNORECASE), "ru", None),
-    (re.compile(r"\b(?:участвовал[аи]?|принимал[аи]? участие) в\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"\bпомогал[аи]?\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"\bзанимал(?:ся|ась|ись)\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"(?<!\w)\w{1,40}\s+қатыстым\b", re.IGNORECASE), "kk", None),
-    (re.compile(r"\bқатыстым\b", re.IGNORECASE), "kk", None),
+    (re.compile(r"\bparticipated in\b", re.IGNORECASE), "en", rw.PARTICIPATED),
+    (re.compile(r"\b(?:was )?involved in\b", re.IGNORECASE), "en", rw.PARTICIPATED),
+    (re.compile(r"\bhelped (?:with|to)\b", re.IGNORECASE), "en", rw.HELPED),
+    (re.compile(r"\bassisted (?:with|in)\b", re.IGNORECASE), "en", rw.HELPED),
+    (re.compile(r"\bworked on\b", re.IGNORECASE), "en", rw.PARTICIPATED),
+    (re.compile(r"\bотвечал[аи]? за\b", re.IGNORECASE), "ru", rw.RESPONSIBLE),
+    (
+        re.compile(r"(?:\b(?:мои |в мои |в )?обязанности(?: входило)?:?)", re.IGNORECASE),
+        "ru",
+        rw.DUTIES,
+    ),
+    (
+        re.compile(r"\b(?:участвовал[аи]?|принимал[аи]? участие) во?\b", re.IGNORECASE),
+        "ru",
+        rw.PARTICIPATED,
+    ),
+    (re.compile(r"\bпомогал[аи]?\b", re.IGNORECASE), "ru", rw.HELPED),
+    (re.compile(r"\bзанимал(?:ся|ась|ись)\b", re.IGNORECASE), "ru", rw.BUSY),
+    (re.compile(r"(?<!\w)\w{1,40}\s+қатыстым\b", re.IGNORECASE), "kk", rw.PARTICIPATED),
+    (re.compile(r"\bқатыстым\b", re.IGNORECASE), "kk", rw.PARTICIPATED),
     (
         re.compile(
             r"\bжауапты (?:болдым|болып|едім)|\bжауап беремін\b|\bжауаптымын\b", re.IGNORECASE
         ),
         "kk",
-        None,
+        rw.RESPONSIBLE,
     ),
-    (re.compile(r"\bміндеттер(?:ім|і)\b:?", re.IGNORECASE), "kk", None),
-    (re.compile(r"\bкөмектестім\b", re.IGNORECASE), "kk", None),
+    (re.compile(r"\bміндеттер(?:ім|і)\b:?", re.IGNORECASE), "kk", rw.DUTIES),
+    (re.compile(r"\bкөмектестім\b", re.IGNORECASE), "kk", rw.HELPED),
 )
 
 # One pass over a line before trying each weak pattern (most lines have none).
@@ -326,7 +335,7 @@ _TRADE_FIELD = re.compile(
 class _Weak:
     sentence: str  # the sentence of the resume holding the phrase (shown as "original")
     language: Language
-    replacement: str | None
+    kind: str  # rewrites.RESPONSIBLE, PARTICIPATED, …
     phrase: str
     start: int
     end: int
@@ -424,79 +433,41 @@ def _sentence_around(line: str, pos: int) -> tuple[str, int]:
     sentence = _BULLET.sub("", sentence, count=1) if _BULLET.match(sentence) else sentence
     offset = line.find(sentence, start)
     rel = max(0, pos - offset)
-    if len(sentence) > 200:
+    if len(sentence) > 200:  # cut at spaces, never inside a word
         cut_from = max(0, rel - 60)
-        sentence = sentence[cut_from : cut_from + 200]
+        if cut_from:
+            space = sentence.find(" ", cut_from, rel)
+            cut_from = space + 1 if space >= 0 else cut_from
+        cut_to = cut_from + 200
+        space = sentence.rfind(" ", rel + 1, cut_to)
+        sentence = sentence[cut_from : space if space > 0 else cut_to]
         rel -= cut_from
-    return " ".join(sentence.split()), rel
+    return _close_quote(" ".join(sentence.split()), rel), rel
 
 
-_IRREGULAR_PAST = {
-    "writing": "wrote",
-    "leading": "led",
-    "running": "ran",
-    "making": "made",
-    "building": "built",
-    "teaching": "taught",
-    "selling": "sold",
-    "buying": "bought",
-    "keeping": "kept",
-    "meeting": "met",
-    "setting": "set",
-    "holding": "held",
-    "bringing": "brought",
-    "doing": "did",
-    "giving": "gave",
-    "taking": "took",
-    "finding": "found",
-    "speaking": "spoke",
-    "choosing": "chose",
-    "drawing": "drew",
-}
-
-
-def _gerund_to_past(word: str) -> str | None:
-    """ "updating" → "updated", "planning" → "planned", "writing" → "wrote"; None if not -ing."""
-    low = word.lower()
-    if not low.endswith("ing") or len(low) < 6:
-        return None
-    if low in _IRREGULAR_PAST:
-        return _IRREGULAR_PAST[low]
-    return low[:-3] + "ed"  # updating → updated, planning → planned, managing → managed
-
-
-def _weak_suggestion(weak: _Weak) -> str:
-    """Swap the weak phrase for an action verb where grammar allows (en, ru "отвечал за");
-    otherwise keep the sentence and ask for the concrete contribution and its result."""
-    line = weak.sentence
-    has_number = bool(re.search(r"\d", line))
-    if weak.replacement is not None:
-        repl, end = weak.replacement, weak.end
-        if weak.language == "en":
-            following = re.match(r"\s*([A-Za-z]+)", line[end:])
-            past = _gerund_to_past(following.group(1)) if following else None
-            if following and past:  # "responsible for updating X" → "Updated X"
-                repl, end = past, end + following.end()
-        repl = repl if weak.start == 0 else repl.lower()
-        body = (line[: weak.start] + repl + line[end:]).strip(" ;.")
-        body = body[0].upper() + body[1:]
-        if has_number:
-            return body
-    else:
-        body = line.strip(" ;.")
-    tails: dict[Language, str] = {
-        "en": ", resulting in [a number: how many, how much, by what %]",
-        "ru": ": лично сделал(а) [что именно], результат — [цифра или %]",
-        "kk": ": нақты үлесім — [не істедім], нәтижесі — [сан немесе %]",
-    }
-    return body + tails[weak.language]
+def _close_quote(sentence: str, rel: int) -> str:
+    """A quote never ends inside parentheses or on a comma: "… инфраструктуру (VMware," →
+    "… инфраструктуру"."""
+    depth_at: list[int] = []
+    for i, ch in enumerate(sentence):
+        if ch == "(":
+            depth_at.append(i)
+        elif ch == ")" and depth_at:
+            depth_at.pop()
+    if depth_at and depth_at[0] > rel:
+        sentence = sentence[: depth_at[0]]
+    return sentence.rstrip(" ,;:—–-")
 
 
 def _logical_lines(lines: list[str]) -> list[str]:
-    """Re-join lines a PDF wrapped mid-sentence (the next line starts in lower case)."""
+    """Re-join lines a PDF wrapped mid-sentence (the next line starts in lower case, or the
+    line ends on a comma or inside parentheses)."""
     out: list[str] = []
     for ln in lines:
-        if out and ln[:1].islower() and not _BULLET.match(ln) and out[-1][-1:] not in ".;:!?":
+        prev = out[-1] if out else ""
+        wrapped = ln[:1].islower() and prev[-1:] not in ".;:!?"
+        unfinished = prev.endswith(",") or prev.count("(") > prev.count(")")
+        if prev and (wrapped or unfinished) and not _BULLET.match(ln):
             out[-1] = f"{out[-1]} {ln}"
         else:
             out.append(ln)
@@ -889,14 +860,22 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
     seen: set[str] = set()
     for weak in a.weak:
         if weak.sentence in seen or len(weak.sentence.split()) < 3:
-            continue  # a bare "Обязанности:" label is not a sentence to rewrite
+            continue
+        if rw.is_label_only(weak.sentence, weak.kind, weak.end):
+            continue  # a bare "Обязанности:" label or a table header is not a sentence
         seen.add(weak.sentence)
         has_number = bool(re.search(r"\d", weak.sentence))
         reason_key = "reason_weak" if has_number else "reason_weak_number"
         out.append(
             TextSuggestion(
                 original=weak.sentence,
-                suggested=_weak_suggestion(weak),
+                suggested=rw.rewrite(
+                    weak.sentence,
+                    language=weak.language,
+                    kind=weak.kind,
+                    start=weak.start,
+                    end=weak.end,
+                ),
                 reason=text(reason_key, lang, phrase=weak.phrase),
             )
         )
