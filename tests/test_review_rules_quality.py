@@ -199,3 +199,9 @@ def test_a_quote_is_never_cut_inside_parentheses_or_a_word() -> None:
 def test_a_table_header_with_a_duties_column_is_not_rewritten() -> None:
     text = "Опыт работы\nПериод | Место | Обязанности\n2020 – 2022 | ТОО Демо | продажи"
     assert not _review(text, "ru").text_suggestions
+
+
+def test_a_year_is_not_a_result_number() -> None:
+    (sug,) = _review("Experience\n• Responsible for stock reports in 2023", "en").text_suggestions
+    assert sug.suggested.endswith("resulting in [a number: how many, how much, by what %]")
+    assert "add a number" in sug.reason

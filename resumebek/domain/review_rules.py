@@ -864,7 +864,7 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
         if rw.is_label_only(weak.sentence, weak.kind, weak.end):
             continue  # a bare "Обязанности:" label or a table header is not a sentence
         seen.add(weak.sentence)
-        has_number = bool(re.search(r"\d", weak.sentence))
+        has_number = rw.has_result_number(weak.sentence)
         reason_key = "reason_weak" if has_number else "reason_weak_number"
         out.append(
             TextSuggestion(

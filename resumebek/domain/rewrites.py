@@ -27,7 +27,7 @@ _RESULT_TAIL: dict[Language, str] = {
 
 def rewrite(sentence: str, *, language: Language, kind: str, start: int, end: int) -> str:
     """The suggested sentence for `sentence[start:end]`, a weak phrase of `kind`."""
-    has_number = bool(re.search(r"\d", sentence))
+    has_number = has_result_number(sentence)
     rewriters = {"en": _rewrite_en, "ru": _rewrite_ru, "kk": _rewrite_kk}
     body = rewriters[language](sentence, kind, start, end)
     if body is None:
@@ -35,6 +35,11 @@ def rewrite(sentence: str, *, language: Language, kind: str, start: int, end: in
     body = body.strip(" ;.,")
     body = body[:1].upper() + body[1:]
     return body if has_number else body + _RESULT_TAIL[language]
+
+
+def has_result_number(sentence: str) -> bool:
+    """A number that can be a result (a year such as 2024 is only a date)."""
+    return bool(re.search(r"\d", re.sub(r"(?<!\d)(?:19|20)\d\d(?!\d)", " ", sentence)))
 
 
 def is_label_only(sentence: str, kind: str, end: int) -> bool:
