@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from functools import partial
@@ -299,3 +300,16 @@ async def test_logs_never_carry_resume_text_or_llm_replies(
     assert "analyzer.done" in logged and "llm.repair" in logged and "llm.retry" in logged
     for private in ("aigerim", "Тестова", "+7 70", "example.com", secret_reply, "Demo Bank"):
         assert private.lower() not in logged.lower()
+
+
+async def test_analyze_anyway_reaches_the_rules_as_a_note() -> None:
+    forced = dataclasses.replace(extracted("f"), forced=True, resume_confidence=5)
+    unsure = dataclasses.replace(extracted("u"), resume_confidence=1)
+    reviewer = FakeReviewer(error=LLMUnavailable("timeout"))
+    items, _events = await run_actor([forced, unsure, extracted("n")], reviewer)
+    notes = {r.trace: r.quality_notes for r in reviewer.requests}
+    assert "forced" in notes["f"] and "weak_resume" in notes["u"]
+    assert not {"forced", "weak_resume"} & set(notes["n"])
+    summaries = {r.trace: r.review.summary for r in _ready(items)}
+    assert summaries["f"].startswith("This text does not look like a typical resume")
+    assert not summaries["n"].startswith("This text does not look like a typical resume")

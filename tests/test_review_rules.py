@@ -147,7 +147,7 @@ def test_english_rewrite_starts_with_an_action_verb() -> None:
 def test_russian_rewrite_keeps_the_case_it_can() -> None:
     review = _review(RU, "ru")
     sug = next(s for s in review.text_suggestions if s.original.startswith("Отвечала за"))
-    assert sug.suggested.startswith("Обеспечивал(а) проверку документов клиентов")
+    assert sug.suggested.startswith("Обеспечивала проверку документов клиентов")
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import anyio
 
 from resumebek.config import Settings
 from resumebek.domain.events import event
+from resumebek.domain.review_rules import FORCED_NOTE, WEAK_RESUME_NOTE
 from resumebek.messages import AnalyticsEvent, Outgoing, ResumeExtracted, ReviewReady
 from resumebek.metrics import LLM_FALLBACKS, LLM_LATENCY, REVIEWS
 from resumebek.reviewing import DEADLINE_SLACK_S, review_resume
@@ -61,11 +62,17 @@ async def _handle(
     clock: Clock,
     settings: Settings,
 ) -> None:
+    notes = msg.quality_notes
+    # "analyze anyway" or an unsure detector: the rules say plainly it is no typical resume
+    if msg.forced:
+        notes = (*notes, FORCED_NOTE)
+    elif msg.resume_confidence < settings.resume_threshold:
+        notes = (*notes, WEAK_RESUME_NOTE)
     outcome = await review_resume(
         msg.text,
         language=msg.who.review_language or msg.language,
         resume_language=msg.language,
-        notes=msg.quality_notes,
+        notes=notes,
         reviewer=reviewer,
         deadline_s=settings.llm_timeout_s * settings.llm_max_attempts + DEADLINE_SLACK_S,
         trace=msg.trace,

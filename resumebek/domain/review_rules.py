@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from resumebek.domain import rewrites as rw
 from resumebek.domain import rubric
 from resumebek.domain.review_texts import join_list, text
 from resumebek.messages import Check, Language, Review, TextSuggestion
@@ -244,37 +245,45 @@ _INJECTION = re.compile(
     r"алдыңғы нұсқауларды (?:елеме|елемеңіз|ескерме)|10/10 қой)"
 )
 
-# Weak phrasing → (language of the phrase, replacement or None to keep and append a result).
-_WEAK: tuple[tuple[re.Pattern[str], Language, str | None], ...] = (
-    (re.compile(r"\b(?:was |were )?responsible for\b", re.IGNORECASE), "en", "Managed"),
+# Weak phrasing → (language of the phrase, kind of phrase: how rewrites.py rewrites it).
+_WEAK: tuple[tuple[re.Pattern[str], Language, str], ...] = (
+    (re.compile(r"\b(?:was |were )?responsible for\b", re.IGNORECASE), "en", rw.RESPONSIBLE),
     (
         re.compile(
             r"\b(?:my )?(?:duties|responsibilities|tasks) (?:included|were)\b", re.IGNORECASE
         ),
         "en",
-        "Delivered",
+        rw.DUTIES,
     ),
-    (re.compile(r"\bparticipated in\b", re.IGNORECASE), "en", "Contributed to"),
-    (re.compile(r"\b(?:was )?involved in\b", re.IGNORECASE), "en", "Contributed to"),
-    (re.compile(r"\bhelped (?:with|to)\b", re.IGNORECASE), "en", "Supported"),
-    (re.compile(r"\bassisted (?:with|in)\b", re.IGNORECASE), "en", "Supported"),
-    (re.compile(r"\bworked on\b", re.IGNORECASE), "en", "Built"),
-    (re.compile(r"\bотвечал[аи]? за\b", re.IGNORECASE), "ru", "обеспечивал(а)"),
-    (re.compile(r"(?:\b(?:мои |в мои |в )?обязанности(?: входило)?:?)", re.IGNORECASE), "ru", None),
-    (re.compile(r"\b(?:участвовал[аи]?|принимал[аи]? участие) в\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"\bпомогал[аи]?\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"\bзанимал(?:ся|ась|ись)\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"(?<!\w)\w{1,40}\s+қатыстым\b", re.IGNORECASE), "kk", None),
-    (re.compile(r"\bқатыстым\b", re.IGNORECASE), "kk", None),
+    (re.compile(r"\bparticipated in\b", re.IGNORECASE), "en", rw.PARTICIPATED),
+    (re.compile(r"\b(?:was )?involved in\b", re.IGNORECASE), "en", rw.PARTICIPATED),
+    (re.compile(r"\bhelped (?:with|to)\b", re.IGNORECASE), "en", rw.HELPED),
+    (re.compile(r"\bassisted (?:with|in)\b", re.IGNORECASE), "en", rw.HELPED),
+    (re.compile(r"\bworked on\b", re.IGNORECASE), "en", rw.PARTICIPATED),
+    (re.compile(r"\bотвечал[аи]? за\b", re.IGNORECASE), "ru", rw.RESPONSIBLE),
+    (
+        re.compile(r"(?:\b(?:мои |в мои |в )?обязанности(?: входило)?:?)", re.IGNORECASE),
+        "ru",
+        rw.DUTIES,
+    ),
+    (
+        re.compile(r"\b(?:участвовал[аи]?|принимал[аи]? участие) во?\b", re.IGNORECASE),
+        "ru",
+        rw.PARTICIPATED,
+    ),
+    (re.compile(r"\bпомогал[аи]?\b", re.IGNORECASE), "ru", rw.HELPED),
+    (re.compile(r"\bзанимал(?:ся|ась|ись)\b", re.IGNORECASE), "ru", rw.BUSY),
+    (re.compile(r"(?<!\w)\w{1,40}\s+қатыстым\b", re.IGNORECASE), "kk", rw.PARTICIPATED),
+    (re.compile(r"\bқатыстым\b", re.IGNORECASE), "kk", rw.PARTICIPATED),
     (
         re.compile(
             r"\bжауапты (?:болдым|болып|едім)|\bжауап беремін\b|\bжауаптымын\b", re.IGNORECASE
         ),
         "kk",
-        None,
+        rw.RESPONSIBLE,
     ),
-    (re.compile(r"\bміндеттер(?:ім|і)\b:?", re.IGNORECASE), "kk", None),
-    (re.compile(r"\bкөмектестім\b", re.IGNORECASE), "kk", None),
+    (re.compile(r"\bміндеттер(?:ім|і)\b:?", re.IGNORECASE), "kk", rw.DUTIES),
+    (re.compile(r"\bкөмектестім\b", re.IGNORECASE), "kk", rw.HELPED),
 )
 
 # One pass over a line before trying each weak pattern (most lines have none).
@@ -299,12 +308,34 @@ _STUDENT = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
+# Fields where recruiters open a LinkedIn/GitHub/portfolio link (IT, business, academia,
+# design) and trades or services where nobody does (a cook, a welder, a mining engineer).
+_PROFILE_FIELD = re.compile(
+    r"(?<!\w)(develop|programm|software|python|javascript|java\b|sql|data (?:analy|scien)|devops|"
+    r"\bit\b|frontend|backend|web|qa engineer|machine learning|designer|design\b|figma|ux\b|ui\b|"
+    r"behance|dribbble|portfolio|marketing|smm|analyst|consult|finance|financ|audit|"
+    r"business|product manager|project manager|researcher|research|phd|publications|"
+    r"программист|разработчик|аналитик|маркетолог|маркетинг|дизайнер|дизайн|финанс|"
+    r"исследоват|научн|публикаци|бизнес|консалт|проект-менеджер|"
+    r"бағдарламашы|әзірлеуші|талдаушы|сарапшы|дизайнер|маркетинг|қаржы|ғылыми|зерттеу)"
+)
+_TRADE_FIELD = re.compile(
+    r"(?<!\w)(cook\b|teacher|tutor|chef|welder|welding|driver|electrician|mechanic|plumber|builder|"
+    r"construction worker|mining|miner\b|waiter|waitress|cashier|nurse|caregiver|security guard|"
+    r"cleaner|warehouse|loader|operator|technician|foreman|"
+    r"повар|су-шеф|сварщик|водител|электрик|электромонт|слесар|сантехник|строител|"
+    r"горн|шахт|рудник|официант|кассир|медсест|медбрат|санитар|охранник|уборщ|грузчик|"
+    r"кладовщик|оператор|монтажник|прораб|машинист|тракторист|учител|педагог|воспитател|"
+    r"аспаз|дәнекерлеуші|жүргізуші|электромонтер|слесарь|құрылысшы|кенші|кен\b|"
+    r"даяшы|мейірбике|мейіргер|күзетші|техник|мұғалім|тәрбиеші|оқытушы)"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class _Weak:
     sentence: str  # the sentence of the resume holding the phrase (shown as "original")
     language: Language
-    replacement: str | None
+    kind: str  # rewrites.RESPONSIBLE, PARTICIPATED, …
     phrase: str
     start: int
     end: int
@@ -335,6 +366,8 @@ class _Analysis:
     injection: bool = False
     glued: bool = False
     pages: int = 0  # from a "pages=N" note (documents); 0 = unknown (pasted text)
+    profile_field: bool = False  # a field where a profile link is worth adding (see above)
+    atypical: bool = False  # forced through ("analyze anyway") or hardly any resume signals
 
 
 def normalize(text_in: str) -> str:
@@ -400,79 +433,41 @@ def _sentence_around(line: str, pos: int) -> tuple[str, int]:
     sentence = _BULLET.sub("", sentence, count=1) if _BULLET.match(sentence) else sentence
     offset = line.find(sentence, start)
     rel = max(0, pos - offset)
-    if len(sentence) > 200:
+    if len(sentence) > 200:  # cut at spaces, never inside a word
         cut_from = max(0, rel - 60)
-        sentence = sentence[cut_from : cut_from + 200]
+        if cut_from:
+            space = sentence.find(" ", cut_from, rel)
+            cut_from = space + 1 if space >= 0 else cut_from
+        cut_to = cut_from + 200
+        space = sentence.rfind(" ", rel + 1, cut_to)
+        sentence = sentence[cut_from : space if space > 0 else cut_to]
         rel -= cut_from
-    return " ".join(sentence.split()), rel
+    return _close_quote(" ".join(sentence.split()), rel), rel
 
 
-_IRREGULAR_PAST = {
-    "writing": "wrote",
-    "leading": "led",
-    "running": "ran",
-    "making": "made",
-    "building": "built",
-    "teaching": "taught",
-    "selling": "sold",
-    "buying": "bought",
-    "keeping": "kept",
-    "meeting": "met",
-    "setting": "set",
-    "holding": "held",
-    "bringing": "brought",
-    "doing": "did",
-    "giving": "gave",
-    "taking": "took",
-    "finding": "found",
-    "speaking": "spoke",
-    "choosing": "chose",
-    "drawing": "drew",
-}
-
-
-def _gerund_to_past(word: str) -> str | None:
-    """ "updating" → "updated", "planning" → "planned", "writing" → "wrote"; None if not -ing."""
-    low = word.lower()
-    if not low.endswith("ing") or len(low) < 6:
-        return None
-    if low in _IRREGULAR_PAST:
-        return _IRREGULAR_PAST[low]
-    return low[:-3] + "ed"  # updating → updated, planning → planned, managing → managed
-
-
-def _weak_suggestion(weak: _Weak) -> str:
-    """Swap the weak phrase for an action verb where grammar allows (en, ru "отвечал за");
-    otherwise keep the sentence and ask for the concrete contribution and its result."""
-    line = weak.sentence
-    has_number = bool(re.search(r"\d", line))
-    if weak.replacement is not None:
-        repl, end = weak.replacement, weak.end
-        if weak.language == "en":
-            following = re.match(r"\s*([A-Za-z]+)", line[end:])
-            past = _gerund_to_past(following.group(1)) if following else None
-            if following and past:  # "responsible for updating X" → "Updated X"
-                repl, end = past, end + following.end()
-        repl = repl if weak.start == 0 else repl.lower()
-        body = (line[: weak.start] + repl + line[end:]).strip(" ;.")
-        body = body[0].upper() + body[1:]
-        if has_number:
-            return body
-    else:
-        body = line.strip(" ;.")
-    tails: dict[Language, str] = {
-        "en": ", resulting in [a number: how many, how much, by what %]",
-        "ru": ": лично сделал(а) [что именно], результат — [цифра или %]",
-        "kk": ": нақты үлесім — [не істедім], нәтижесі — [сан немесе %]",
-    }
-    return body + tails[weak.language]
+def _close_quote(sentence: str, rel: int) -> str:
+    """A quote never ends inside parentheses or on a comma: "… инфраструктуру (VMware," →
+    "… инфраструктуру"."""
+    depth_at: list[int] = []
+    for i, ch in enumerate(sentence):
+        if ch == "(":
+            depth_at.append(i)
+        elif ch == ")" and depth_at:
+            depth_at.pop()
+    if depth_at and depth_at[0] > rel:
+        sentence = sentence[: depth_at[0]]
+    return sentence.rstrip(" ,;:—–-")
 
 
 def _logical_lines(lines: list[str]) -> list[str]:
-    """Re-join lines a PDF wrapped mid-sentence (the next line starts in lower case)."""
+    """Re-join lines a PDF wrapped mid-sentence (the next line starts in lower case, or the
+    line ends on a comma or inside parentheses)."""
     out: list[str] = []
     for ln in lines:
-        if out and ln[:1].islower() and not _BULLET.match(ln) and out[-1][-1:] not in ".;:!?":
+        prev = out[-1] if out else ""
+        wrapped = ln[:1].islower() and prev[-1:] not in ".;:!?"
+        unfinished = prev.endswith(",") or prev.count("(") > prev.count(")")
+        if prev and (wrapped or unfinished) and not _BULLET.match(ln):
             out[-1] = f"{out[-1]} {ln}"
         else:
             out.append(ln)
@@ -563,7 +558,37 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
     # invisible text (white, tiny, render mode 3) was dropped by the extractor: it is how
     # injections and keyword stuffing hide, so it counts like visible instructions
     a.injection = bool(_INJECTION.search(low)) or "invisible_text" in notes
+    profile = len(_PROFILE_FIELD.findall(low))
+    a.profile_field = profile > 0 and profile >= len(_TRADE_FIELD.findall(low))
+    a.atypical = bool(_ATYPICAL_NOTES.intersection(notes)) or _resume_signals(a) <= 1
     return a
+
+
+# Notes the analyzer adds when the user pressed "analyze anyway" or detection was unsure.
+FORCED_NOTE = "forced"
+WEAK_RESUME_NOTE = "weak_resume"
+_ATYPICAL_NOTES = frozenset({FORCED_NOTE, WEAK_RESUME_NOTE})
+
+
+def _resume_signals(a: _Analysis) -> int:
+    """How many of the basic marks of a resume the text has (a poem or a note has 0–1)."""
+    return sum(
+        (
+            a.email or a.phone,
+            bool(a.headings),
+            a.ranges > 0,
+            bool(a.inferred & {"experience", "education"}) or bool(a.headings & {"experience"}),
+        )
+    )
+
+
+def career_stage(a: _Analysis) -> str:
+    """What the summary calls the resume: "student", "experienced" only with experience
+    shown (a section and dates), else a neutral "general"."""
+    if a.stage == "student":
+        return "student"
+    has_experience = "experience" in a.headings | a.inferred
+    return "experienced" if has_experience and a.ranges > 0 else "general"
 
 
 def _pages(notes: tuple[str, ...]) -> int:
@@ -754,12 +779,13 @@ def _strengths(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[str,
         out.append(text("s_structure", lang))
     if by["dates"].passed and a.ranges > 0:
         out.append(text("s_dates", lang))
-    if by["length"].passed:
+    if by["length"].passed and not a.atypical:
         out.append(text("s_length", lang))
     present = a.headings | a.inferred
+    early = career_stage(a) == "student"
     for section, key in (
         ("experience", "s_has_experience"),
-        ("education", "s_has_education"),
+        ("education", "s_has_education" if early else "s_has_education_any"),
         ("skills", "s_has_skills"),
         ("languages", "s_has_languages"),
     ):
@@ -767,6 +793,12 @@ def _strengths(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[str,
             out.append(text(key, lang))
     if by["oversharing"].passed:
         out.append(text("s_oversharing", lang))
+    if a.atypical:  # no praise for being "short" or "all facts in one place": it is no resume
+        out.append(text("s_readable", lang))
+        if by["injection"].passed:
+            out.append(text("s_no_hidden", lang))
+        out.append(text("s_start", lang))
+        return tuple(_unique(out)[:5])
     if a.words < 250:
         out.append(text("s_concise", lang))
     out += [text("s_basis", lang), text("s_readable", lang)]
@@ -777,21 +809,18 @@ def _improvements(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[s
     out: list[str] = []
     if a.injection:
         out.append(text("i_injection", lang))
-    if not (a.email and a.phone and a.link):
-        missing = [
-            text(f"contact_{k}", lang)
-            for k, present in (("email", a.email), ("phone", a.phone), ("link", a.link))
-            if not present
-        ]
-        if not (a.email and a.phone):
-            out.append(text("i_contacts", lang, missing=join_list(missing, lang)))
+    if not (a.email and a.phone):
+        # a profile link only where recruiters open one (IT, business, academia, design)
+        wanted = [("email", a.email), ("phone", a.phone), ("link", a.link or not a.profile_field)]
+        missing = [text(f"contact_{k}", lang) for k, present in wanted if not present]
+        out.append(text("i_contacts", lang, missing=join_list(missing, lang)))
     if a.overshare:
         items = [text(f"overshare_{k}", lang) for k in a.overshare]
         out.append(text("i_oversharing", lang, items=join_list(items, lang)))
-    missing_sections = [
-        s for s in ("experience", "education", "skills") if s not in a.headings | a.inferred
-    ]
-    if missing_sections:
+    present = a.headings | a.inferred
+    missing_core = [s for s in ("experience", "education", "skills") if s not in present]
+    missing_sections = missing_core + (["summary"] if "summary" not in present else [])
+    if missing_core:  # one bullet for every missing section, at the priority of the core ones
         out.append(text("i_sections", lang, missing=_section_names(missing_sections, lang)))
     inferred = [s for s in SECTION_NAMES if s in a.inferred]
     if inferred and len(a.headings) < 2:
@@ -813,12 +842,13 @@ def _improvements(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[s
         out.append(text("i_dates_missing", lang))
     elif a.inverted:
         out.append(text("i_dates_order", lang, count=a.inverted))
-    if not a.link and a.email and a.phone:
-        out.append(text("i_contacts", lang, missing=text("contact_link", lang)))
-    if "summary" not in a.headings | a.inferred:
-        out.append(text("i_sections", lang, missing=text("section_summary", lang)))
+    if missing_sections and not missing_core:
+        out.append(text("i_sections", lang, missing=_section_names(missing_sections, lang)))
     if a.stage == "student" and "projects" not in a.headings:
         out.append(text("i_projects", lang))
+    if not a.link and a.email and a.phone and a.profile_field:
+        # contacts already work: a profile link is a nice-to-have, after the content advice
+        out.append(text("i_profile_link", lang))
     out += [text("i_photo", lang), text("i_tailor", lang), text("i_proofread", lang)]
     return tuple(_unique(out)[:5])
 
@@ -830,14 +860,22 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
     seen: set[str] = set()
     for weak in a.weak:
         if weak.sentence in seen or len(weak.sentence.split()) < 3:
-            continue  # a bare "Обязанности:" label is not a sentence to rewrite
+            continue
+        if rw.is_label_only(weak.sentence, weak.kind, weak.end):
+            continue  # a bare "Обязанности:" label or a table header is not a sentence
         seen.add(weak.sentence)
-        has_number = bool(re.search(r"\d", weak.sentence))
+        has_number = rw.has_result_number(weak.sentence)
         reason_key = "reason_weak" if has_number else "reason_weak_number"
         out.append(
             TextSuggestion(
                 original=weak.sentence,
-                suggested=_weak_suggestion(weak),
+                suggested=rw.rewrite(
+                    weak.sentence,
+                    language=weak.language,
+                    kind=weak.kind,
+                    start=weak.start,
+                    end=weak.end,
+                ),
                 reason=text(reason_key, lang, phrase=weak.phrase),
             )
         )
@@ -851,19 +889,19 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def _summary(a: _Analysis, checks: list[Check], lang: Language) -> str:
-    scored = [c for c in checks if c.name not in {"photo", "injection"}]
+    """Counts every check that can fail (the injection check too: a review that flags
+    hidden text must not say "all checks passed"); the photo advice is not a check."""
+    scored = [c for c in checks if c.name != "photo"]
     passed = sum(c.passed for c in scored)
-    stage = text(f"stage_{a.stage}", lang)
     failing = [c.name for c in scored if not c.passed]
-    if a.injection:
+    if "injection" in failing:  # the most serious finding leads
+        failing.remove("injection")
         failing.insert(0, "injection")
+    counts = {"passed": passed, "total": len(scored)}
+    if a.atypical:
+        focus = text(f"focus_{failing[0]}", lang) if failing else text("focus_sections", lang)
+        return text("summary_atypical", lang, focus=focus, **counts)
+    stage = text(f"stage_{career_stage(a)}", lang)
     if not failing:
-        return text("summary_good", lang, stage=stage, passed=passed, total=len(scored))
-    return text(
-        "summary",
-        lang,
-        stage=stage,
-        passed=passed,
-        total=len(scored),
-        focus=text(f"focus_{failing[0]}", lang),
-    )
+        return text("summary_good", lang, stage=stage, **counts)
+    return text("summary", lang, stage=stage, focus=text(f"focus_{failing[0]}", lang), **counts)

@@ -67,6 +67,11 @@ TEXTS: Texts = {
         "ru": "Указано образование — в начале карьеры это особенно важно.",
         "kk": "Біліміңіз көрсетілген — мансаптың басында бұл өте маңызды.",
     },
+    "s_has_education_any": {
+        "en": "Your education is stated, so an employer sees your qualification.",
+        "ru": "Указано образование — работодатель видит вашу квалификацию.",
+        "kk": "Біліміңіз көрсетілген — жұмыс беруші біліктілігіңізді көреді.",
+    },
     "s_has_skills": {
         "en": "Your skills and tools are listed, which helps match you to vacancies.",
         "ru": "Перечислены навыки и инструменты — это помогает сопоставить вас с вакансиями.",
@@ -90,13 +95,28 @@ TEXTS: Texts = {
     "s_readable": {
         "en": "The text is plain and readable, so applicant-tracking systems can parse it.",
         "ru": "Текст простой и читаемый — системы отбора резюме (ATS) смогут его разобрать.",
-        "kk": "Мәтін қарапайым әрі оқылады — түйіндемелерді іріктеу жүйелері (ATS) оны оқи алады.",
+        "kk": "Мәтін қарапайым әрі оңай оқылады — түйіндемелерді іріктеу жүйелері (ATS) оны дұрыс таниды.",
+    },
+    "s_no_hidden": {
+        "en": "No hidden text or instructions to AI reviewers: what a recruiter reads is all there is.",
+        "ru": "Нет скрытого текста и «инструкций» для ИИ — рекрутер видит всё, что написано.",
+        "kk": "Жасырын мәтін де, ЖИ-ге арналған «нұсқаулар» да жоқ — рекрутер бәрін көреді.",
+    },
+    "s_start": {
+        "en": "Asking for feedback before applying is a good step: the points below show what a recruiter expects to find.",
+        "ru": "Проверить текст до отправки — верный шаг: ниже написано, что рекрутер ожидает увидеть в резюме.",
+        "kk": "Жібермес бұрын тексеру — дұрыс қадам: рекрутер түйіндемеден не күтетіні төменде жазылған.",
     },
     # ------------------------------------------------------------ improvements
     "i_contacts": {
         "en": "Add {missing} at the top, next to your name, so a recruiter can reach you.",
         "ru": "Добавьте {missing} в начало, рядом с именем, чтобы рекрутер мог с вами связаться.",
         "kk": "Рекрутер сізбен байланыса алуы үшін басына, атыңыздың қасына {missing} қосыңыз.",
+    },
+    "i_profile_link": {
+        "en": "If you have one, add a LinkedIn, GitHub or portfolio link next to your contacts: in your field recruiters often check it.",
+        "ru": "Если есть, добавьте к контактам ссылку на LinkedIn, GitHub или портфолио — в вашей сфере рекрутеры часто её смотрят.",
+        "kk": "Егер бар болса, байланыс деректеріне LinkedIn, GitHub немесе портфолио сілтемесін қосыңыз — сіздің салада рекрутерлер оны жиі қарайды.",
     },
     "i_sections": {
         "en": "Add a section with a clear heading: {missing}.",
@@ -177,13 +197,19 @@ TEXTS: Texts = {
     "summary": {
         "en": "{stage}. {passed} of {total} checks passed. Main focus: {focus}.",
         "ru": "{stage}. Пройдено проверок: {passed} из {total}. Главное: {focus}.",
-        "kk": "{stage}. Өткен тексерістер: {passed} / {total}. Басты назар: {focus}.",
+        "kk": "{stage}. Сәтті өткен тексерістер: {passed} / {total}. Ең алдымен назар аударыңыз: {focus}.",
     },
     "summary_good": {
         "en": "{stage}. {passed} of {total} checks passed: a solid resume that needs only polishing.",
         "ru": "{stage}. Пройдено проверок: {passed} из {total} — крепкое резюме, нужна только шлифовка.",
-        "kk": "{stage}. Өткен тексерістер: {passed} / {total} — жақсы түйіндеме, тек аздап жетілдіру керек.",
+        "kk": "{stage}. Сәтті өткен тексерістер: {passed} / {total} — жақсы түйіндеме, тек аздап жетілдіру керек.",
     },
+    "summary_atypical": {
+        "en": "This text does not look like a typical resume, so this review covers only what is there: {passed} of {total} checks passed. Main focus: {focus}.",
+        "ru": "Этот текст не похож на обычное резюме, поэтому разбираем только то, что в нём есть. Пройдено проверок: {passed} из {total}. Главное: {focus}.",
+        "kk": "Бұл мәтін әдеттегі түйіндемеге ұқсамайды, сондықтан тек бар мазмұнды талдадық. Сәтті өткен тексерістер: {passed} / {total}. Ең алдымен назар аударыңыз: {focus}.",
+    },
+    "stage_general": {"en": "Resume", "ru": "Резюме", "kk": "Түйіндеме"},
     "stage_student": {
         "en": "Student or early-career resume",
         "ru": "Резюме студента или начинающего специалиста",
