@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from resumebek import app
 from resumebek.actors import extractor, followup
 from resumebek.config import DEFAULT_SUPERVISOR_TOML, load_settings, parse_supervisor_toml
 from resumebek.domain.texts import t
-from resumebek.messages import ChatRef, IncomingMessage, UserRef
+from resumebek.messages import ChatRef, IncomingMessage, Update, UserRef
 from resumebek.runtime.mailbox import Mailbox
 from services.ports import Extraction
 from tests.fakes import FakeClock
@@ -104,3 +107,70 @@ def test_extract_workers_from_the_environment_wins_over_supervisor_toml() -> Non
     assert app.extractor_workers(load_settings({}), config) == 3
     assert app.extractor_workers(load_settings({"EXTRACT_WORKERS": "5"}), config) == 5
     assert app.extractor_workers(load_settings({}), parse_supervisor_toml("")) == 2
+
+
+class _UnreachableTelegram(FakeTelegram):
+    """A gateway that cannot connect: start() fails after a while, or hangs."""
+
+    def __init__(self, clock: FakeClock, *, hang: bool) -> None:
+        super().__init__(clock)
+        self.hang = hang
+        self.attempts = 0
+        self.stops = 0
+
+    async def start(self, on_update: Callable[[Update], Awaitable[None]]) -> None:
+        self.attempts += 1
+        if self.hang:
+            await anyio.sleep_forever()
+        raise KeyError(0)  # what pyrogram raises when no answer comes
+
+    async def stop(self) -> None:
+        self.stops += 1
+
+
+@pytest.mark.parametrize("hang", [True, False])
+async def test_an_unreachable_telegram_neither_restarts_nor_holds_the_shutdown(
+    tmp_path: Path, hang: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+    clock = FakeClock()  # never advanced: a backoff lasts until shutdown cuts it short
+    gateway = _UnreachableTelegram(clock, hang=hang)
+    config = replace(
+        parse_supervisor_toml(DEFAULT_SUPERVISOR_TOML),
+        backoff_initial_s=30.0,
+        backoff_max_s=30.0,
+        shutdown_timeout_s=30.0,
+    )
+    tree = app.build_tree(
+        settings,
+        gateway=gateway,
+        services=app.Services(extractor=_NoExtractor(), reviewer=None),
+        clock=clock,
+        config=config,
+        handle_signals=False,
+        control=False,
+        http=False,
+    )
+    sup = tree.supervisor
+    codes: list[int] = []
+
+    async def run() -> None:
+        codes.append(await sup.run())
+
+    with anyio.fail_after(5):  # the whole shutdown: far below shutdown_timeout_s
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await sup.wait_state("telegram", ["running" if hang else "backoff"], 4)
+            sup.request_shutdown()
+    assert codes == [0]
+    assert gateway.attempts == 1
+    assert "actor.shutdown_timeout" not in caplog.text
+    assert {s.name: s.state for s in sup.status()} == {
+        "analytics": "stopped",
+        "followup": "stopped",
+        "outbox": "stopped",
+        "analyzer": "stopped",
+        "extractor": "stopped",
+        "ingress": "stopped",
+        "telegram": "stopped",
+    }
