@@ -174,3 +174,30 @@ async def test_an_unreachable_telegram_neither_restarts_nor_holds_the_shutdown(
         "ingress": "stopped",
         "telegram": "stopped",
     }
+
+
+def test_giving_up_ends_with_a_line_naming_the_failed_actor() -> None:
+    from resumebek.commands.run import gave_up_summary
+    from resumebek.runtime.supervisor import ActorStatus
+
+    def row(name: str, state: Any, last_error: str | None) -> ActorStatus:
+        return ActorStatus(
+            name=name,
+            kind="service",
+            restart="permanent",
+            state=state,
+            restarts=5,
+            depth=0,
+            in_flight=0,
+            high_water=0,
+            processed=0,
+            dropped=0,
+            dead_letters=0,
+            last_error=last_error,
+        )
+
+    line = gave_up_summary([row("outbox", "stopped", None), row("telegram", "failed", "KeyError")])
+    assert line is not None
+    assert "telegram (KeyError)" in line and "telegram.start_failed" in line
+    assert "outbox" not in line
+    assert gave_up_summary([row("outbox", "stopped", None)]) is None
