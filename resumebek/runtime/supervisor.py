@@ -13,8 +13,8 @@ is called afresh for every incarnation:
 Restart types: permanent (always), transient (only after a crash), temporary (never).
 Backoff doubles from backoff_initial_s to backoff_max_s; more than max_restarts exits of one
 actor within within_seconds stop the whole tree (run() returns 1). Once shutdown is
-requested a service is never restarted; an actor restarts only to drain its mailbox. The message in flight
-during a crash is redelivered once; the second crash makes it a dead letter, handed to the
+requested a service is never restarted; an actor restarts only to drain its mailbox.
+The message in flight during a crash is redelivered once; the second crash makes it a dead letter, handed to the
 application's `on_dead_letter(actor, message, error_kind)`. Only exception class names are
 logged or kept: an exception's text may carry user data.
 """
