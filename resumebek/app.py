@@ -355,18 +355,27 @@ def build_tree(
     )
 
     gateway_stopped = anyio.Event()
+    connection = anyio.CancelScope()  # of the running incarnation
 
     async def telegram_service() -> None:
-        """Connect, register the command menus, and stay until shutdown asks us to stop."""
-        await gateway.start(tree.deliver)
+        """Connect, register the command menus, and stay until shutdown asks us to stop.
+        Shutdown also cancels a connect still in progress: an unreachable Telegram must not
+        hold the other actors' drain for the whole shutdown timeout."""
+        nonlocal connection
+        connection = anyio.CancelScope()
+        if gateway_stopped.is_set():
+            return
         try:
-            await gateway.set_commands(command_menu())
-            await gateway_stopped.wait()
+            with connection:
+                await gateway.start(tree.deliver)
+                await gateway.set_commands(command_menu())
+                await anyio.sleep_forever()
         finally:
             await gateway.stop()
 
     def stop_telegram() -> None:
         gateway_stopped.set()
+        connection.cancel()
 
     sup.add("telegram", start=telegram_service, stop_intake=stop_telegram, restart="permanent")
     if settings.http_enabled if http is None else http:

@@ -9,15 +9,19 @@ object per action with keys action, chat_id, message_id, text (plain), html, but
 
 from __future__ import annotations
 
+import codecs
 import mimetypes
 import os
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import orjson
 
 from resumebek.domain.telegram_html import strip_tags
@@ -34,6 +38,57 @@ from resumebek.messages import (
     UserRef,
 )
 from services.ports import Clock
+
+
+class LineReader:
+    """Lines from a file descriptor (stdin), read by a daemon thread of its own.
+
+    A read blocked on a terminal or an open pipe cannot be interrupted; in an ordinary
+    worker thread it keeps the interpreter alive after the event loop is done (the process
+    would outlive SIGTERM until stdin closes). A daemon thread does not, and it reads the
+    raw descriptor so no buffered-file lock is held while the interpreter exits."""
+
+    def __init__(self, fd: int, *, encoding: str = "utf-8") -> None:
+        self._fd = fd
+        self._encoding = encoding
+        self._send, self._receive = anyio.create_memory_object_stream[str](max_buffer_size=16)
+        self._thread: threading.Thread | None = None
+
+    async def readline(self) -> str:
+        """The next line with its newline; "" at end of input."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._pump,
+                args=(anyio.lowlevel.current_token(),),
+                name="resumebek stdin",
+                daemon=True,
+            )
+            self._thread.start()
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            return ""
+
+    def _pump(self, token: anyio.lowlevel.EventLoopToken) -> None:
+        decoder = codecs.getincrementaldecoder(self._encoding)(errors="replace")
+        pending = ""
+        try:
+            while True:
+                chunk = os.read(self._fd, 65536)
+                pending += decoder.decode(chunk, final=not chunk)
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    anyio.from_thread.run(self._send.send, line + "\n", token=token)
+                if not chunk:
+                    if pending:
+                        anyio.from_thread.run(self._send.send, pending, token=token)
+                    break
+        except (OSError, RuntimeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # stdin unreadable, or the loop is gone: nobody is listening any more
+        try:
+            anyio.from_thread.run_sync(self._send.close, token=token)
+        except RuntimeError:
+            pass  # the event loop has already finished
 
 
 @dataclass(slots=True)

@@ -80,6 +80,32 @@ def warm_up() -> int:
     return os.getpid()
 
 
+async def stop_idle_workers(grace_s: float = 5.0) -> None:
+    """End anyio's idle worker processes of this event loop: EOF on a worker's stdin makes
+    it return, and we wait for its exit here.
+
+    Left to anyio, they are SIGKILLed from the root task's done callback while the loop
+    closes; asyncio's child watcher thread then races another waitpid() for the same pid
+    (most likely the subprocess transport's close(), which polls its Popen) and logs "Unknown child process pid N, will report returncode 255".
+    anyio has no public call for this, so its pool's RunVars are read directly."""
+    try:
+        workers = anyio.to_process._process_pool_workers.get()
+        idle = anyio.to_process._process_pool_idle_workers.get()
+    except LookupError:
+        return  # no worker was ever started in this loop
+    with anyio.CancelScope(shield=True):  # a cancelled caller still leaves no stray child
+        while idle:
+            process, _idle_since = idle.popleft()
+            workers.discard(process)
+            if process.stdin is not None:
+                await process.stdin.aclose()
+            with anyio.move_on_after(grace_s):
+                await process.wait()
+            if process.returncode is None:
+                process.kill()
+            await process.aclose()
+
+
 Job = Callable[[bytes, str, "str | None", int, int, int], Extraction]
 
 
@@ -186,9 +212,9 @@ class ProcessExtractor:
                 tg.start_soon(one)
 
     async def aclose(self) -> None:
-        # anyio owns its worker processes: idle ones are pruned and all are terminated
-        # at event-loop shutdown; a closed extractor takes no new jobs
+        """Take no new jobs, and let the idle workers exit while the loop still runs."""
         self._closed = True
+        await stop_idle_workers()
 
     async def __aenter__(self) -> ProcessExtractor:
         await self.start()

@@ -203,6 +203,17 @@ async def _discard(client: Client) -> None:
                 log.debug("telegram.discard storage_close_failed")
 
 
+def start_hint(exc: Exception) -> str:
+    """What a failed connect most likely means, for the operator (no secrets, no message)."""
+    if isinstance(exc, RPCError):
+        return "Telegram refused the bot: check BOT_TOKEN, API_ID and API_HASH"
+    if isinstance(exc, TimeoutError):
+        return "no answer from Telegram: check the network, DNS, firewall or proxy"
+    if isinstance(exc, OSError | KeyError):  # pyrogram reads an empty reply as KeyError
+        return "cannot reach Telegram: check the network, DNS, firewall or proxy"
+    return "the Telegram client failed to start"
+
+
 # ---------------------------------------------------------------- the gateway
 
 
@@ -260,8 +271,13 @@ class PyrogramGateway:
         try:
             with anyio.fail_after(self._start_timeout_s):
                 await client.start()
-        except BaseException:
+        except Exception as exc:
+            # the supervisor logs only "crashed kind=KeyError": say what it means here
+            log.error("telegram.start_failed kind=%s: %s", type(exc).__name__, start_hint(exc))
             await _discard(client)  # release the session file before the supervisor retries
+            raise
+        except BaseException:
+            await _discard(client)
             raise
         self._client = client
         log.info("telegram.started")

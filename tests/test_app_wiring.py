@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from resumebek import app
 from resumebek.actors import extractor, followup
 from resumebek.config import DEFAULT_SUPERVISOR_TOML, load_settings, parse_supervisor_toml
 from resumebek.domain.texts import t
-from resumebek.messages import ChatRef, IncomingMessage, UserRef
+from resumebek.messages import ChatRef, IncomingMessage, Update, UserRef
 from resumebek.runtime.mailbox import Mailbox
 from services.llm import OpenAIReviewer
 from services.ports import Extraction
@@ -115,3 +118,97 @@ async def test_open_services_closes_the_llm_client_on_exit() -> None:
         client = reviewer._client  # what the exit must close
         assert not client.is_closed()
     assert client.is_closed()
+
+
+class _UnreachableTelegram(FakeTelegram):
+    """A gateway that cannot connect: start() fails after a while, or hangs."""
+
+    def __init__(self, clock: FakeClock, *, hang: bool) -> None:
+        super().__init__(clock)
+        self.hang = hang
+        self.attempts = 0
+        self.stops = 0
+
+    async def start(self, on_update: Callable[[Update], Awaitable[None]]) -> None:
+        self.attempts += 1
+        if self.hang:
+            await anyio.sleep_forever()
+        raise KeyError(0)  # what pyrogram raises when no answer comes
+
+    async def stop(self) -> None:
+        self.stops += 1
+
+
+@pytest.mark.parametrize("hang", [True, False])
+async def test_an_unreachable_telegram_neither_restarts_nor_holds_the_shutdown(
+    tmp_path: Path, hang: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+    clock = FakeClock()  # never advanced: a backoff lasts until shutdown cuts it short
+    gateway = _UnreachableTelegram(clock, hang=hang)
+    config = replace(
+        parse_supervisor_toml(DEFAULT_SUPERVISOR_TOML),
+        backoff_initial_s=30.0,
+        backoff_max_s=30.0,
+        shutdown_timeout_s=30.0,
+    )
+    tree = app.build_tree(
+        settings,
+        gateway=gateway,
+        services=app.Services(extractor=_NoExtractor(), reviewer=None),
+        clock=clock,
+        config=config,
+        handle_signals=False,
+        control=False,
+        http=False,
+    )
+    sup = tree.supervisor
+    codes: list[int] = []
+
+    async def run() -> None:
+        codes.append(await sup.run())
+
+    with anyio.fail_after(5):  # the whole shutdown: far below shutdown_timeout_s
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await sup.wait_state("telegram", ["running" if hang else "backoff"], 4)
+            sup.request_shutdown()
+    assert codes == [0]
+    assert gateway.attempts == 1
+    assert "actor.shutdown_timeout" not in caplog.text
+    assert {s.name: s.state for s in sup.status()} == {
+        "analytics": "stopped",
+        "followup": "stopped",
+        "outbox": "stopped",
+        "analyzer": "stopped",
+        "extractor": "stopped",
+        "ingress": "stopped",
+        "telegram": "stopped",
+    }
+
+
+def test_giving_up_ends_with_a_line_naming_the_failed_actor() -> None:
+    from resumebek.commands.run import gave_up_summary
+    from resumebek.runtime.supervisor import ActorStatus
+
+    def row(name: str, state: Any, last_error: str | None) -> ActorStatus:
+        return ActorStatus(
+            name=name,
+            kind="service",
+            restart="permanent",
+            state=state,
+            restarts=5,
+            depth=0,
+            in_flight=0,
+            high_water=0,
+            processed=0,
+            dropped=0,
+            dead_letters=0,
+            last_error=last_error,
+        )
+
+    line = gave_up_summary([row("outbox", "stopped", None), row("telegram", "failed", "KeyError")])
+    assert line is not None
+    assert "telegram (KeyError)" in line and "telegram.start_failed" in line
+    assert "outbox" not in line
+    assert gave_up_summary([row("outbox", "stopped", None)]) is None

@@ -240,3 +240,35 @@ async def test_dead_reminders_get_no_error_reply() -> None:
     )  # fmt: skip
     await handler("outbox", reminder, "RuntimeError")
     assert boxes["outbox"].stats().depth == 0 and boxes["analytics"].stats().depth == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="signals")
+@pytest.mark.parametrize("keep_running", [True, False])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_chat_while_stdin_is_still_open(
+    tmp_path: Path, signum: signal.Signals, keep_running: bool
+) -> None:
+    """A read blocked on an open stdin must not keep the process alive after shutdown."""
+    argv = [sys.executable, "-m", "resumebek", "chat", "--jsonl"]
+    with subprocess.Popen(
+        argv + (["--keep-running"] if keep_running else []),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=resumebek_env(DATA_DIR=str(tmp_path / "data"), HTTP_ENABLED="false"),
+        cwd=tmp_path,
+    ) as proc:
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write("/start\n")
+            proc.stdin.flush()  # and stdin stays open: the reader is blocked in a read
+            assert orjson.loads(proc.stdout.readline())["action"] == "send"
+            os.kill(proc.pid, signum)
+            code = proc.wait(timeout=15)
+            assert proc.stderr is not None
+            assert code == 0, proc.stderr.read()[-2000:]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

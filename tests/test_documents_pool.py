@@ -215,3 +215,17 @@ async def test_from_settings_uses_the_configured_limits() -> None:
     assert (extractor.workers, extractor.max_pages, extractor.max_bytes) == (1, 3, 1048)
     result = await extractor.extract(b"x" * 2000, name_hint="a.txt", mime_type=None)
     assert result.outcome == "too_large"
+
+
+async def test_aclose_lets_idle_workers_exit_before_the_loop_closes() -> None:
+    """Left to anyio's loop-shutdown kill, asyncio's child watcher may log "Unknown child
+    process pid N" for them."""
+    import anyio.to_process
+
+    async with pool(workers=2) as extractor:
+        pdf = build_pdf([b"BT /F1 12 Tf (Aigerim, intern) Tj ET"])
+        await extractor.extract(pdf, name_hint="cv.pdf", mime_type=None)
+        workers = set(anyio.to_process._process_pool_workers.get())
+        assert len(workers) == 2  # warmed at start
+    assert anyio.to_process._process_pool_workers.get() == set()
+    assert [w.returncode for w in workers] == [0, 0]  # they exited on their own: EOF

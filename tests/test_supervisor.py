@@ -480,3 +480,51 @@ async def test_shutdown_during_backoff_restarts_at_once_to_drain() -> None:
     assert codes == [0]
     assert handled == ["crash once", "crash once", "queued"]
     assert dead.items == []
+
+
+async def test_a_service_in_backoff_at_shutdown_is_not_restarted() -> None:
+    clock = FakeClock()  # never advanced: the backoff would last forever
+    sup, _ = make(replace(CONFIG, backoff_initial_s=30.0, backoff_max_s=30.0), clock)
+    incarnations = 0
+    stopped = anyio.Event()
+
+    async def gateway() -> None:  # like a gateway whose start() cannot connect
+        nonlocal incarnations
+        incarnations += 1
+        if incarnations == 1:
+            raise Crash
+        await stopped.wait()
+
+    sup.add("telegram", start=gateway, stop_intake=stopped.set)
+    async with running(sup) as codes:
+        await settle(sup, "telegram", lambda s: s.state == "backoff")
+    assert codes == [0]
+    assert incarnations == 1
+    assert status(sup, "telegram").state == "stopped"
+
+
+async def test_a_service_crashing_after_shutdown_was_requested_is_not_restarted() -> None:
+    sup, _ = make()  # backoff 0: without the guard it would restart at once, again and again
+    incarnations = 0
+    intake_stopped = anyio.Event()
+    release_intake = anyio.Event()
+
+    async def gateway() -> None:
+        nonlocal incarnations
+        incarnations += 1
+        await intake_stopped.wait()  # a connect attempt failing while the tree shuts down
+        raise Crash
+
+    async def first_stop_intake() -> None:  # the child stopped before the gateway: slow
+        intake_stopped.set()
+        await release_intake.wait()
+
+    sup.add("telegram", start=gateway)
+    sup.add("http", start=release_intake.wait, stop_intake=first_stop_intake)
+    async with running(sup) as codes:
+        sup.request_shutdown()
+        await settle(sup, "telegram", lambda s: s.state == "failed")
+        assert status(sup, "telegram").restarts == 0
+        release_intake.set()
+    assert codes == [0]
+    assert incarnations == 1

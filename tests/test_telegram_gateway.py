@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -328,3 +329,35 @@ async def test_whole_dispatcher_pipeline_offline(tmp_path: Path) -> None:
     assert incoming.kind == "document" and incoming.document is not None
     assert incoming.document.size == 2_000_000 and incoming.chat == 42
     assert incoming.language_code == "kk" and incoming.chat_type == "private"
+
+
+@pytest.mark.parametrize(
+    ("error", "hint"),
+    [
+        (KeyError(0), "cannot reach Telegram"),  # what pyrogram raises without a network
+        (OSError("Network is unreachable"), "cannot reach Telegram"),
+        (tg.AccessTokenInvalid(), "check BOT_TOKEN, API_ID and API_HASH"),
+    ],
+)
+async def test_a_failed_start_says_why_without_secrets(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, error: Exception, hint: str
+) -> None:
+    class Unreachable(PyrogramGateway):
+        def build_client(self) -> Any:
+            client: Any = super().build_client()
+            client.start = AsyncMock(side_effect=error)
+            client.stop = AsyncMock(side_effect=ConnectionError("Client is already terminated"))
+            client.storage.close = AsyncMock()
+            return client
+
+    s = settings(tmp_path)
+    gateway = Unreachable(s)
+
+    async def ignore(update: Update) -> None:
+        pass
+
+    with caplog.at_level(logging.ERROR), pytest.raises(type(error)):
+        await gateway.start(ignore)
+    line = next(r.getMessage() for r in caplog.records if "telegram.start_failed" in r.getMessage())
+    assert f"kind={type(error).__name__}" in line and hint in line
+    assert s.bot_token.reveal() not in caplog.text and s.api_hash.reveal() not in caplog.text

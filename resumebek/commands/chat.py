@@ -66,19 +66,20 @@ def run(args: argparse.Namespace) -> int:
 async def _main(settings: Settings, config: SupervisorConfig, args: argparse.Namespace) -> int:
     from resumebek.app import Tree, build_tree, extractor_workers, open_services
     from resumebek.runtime.clock import SystemClock
-    from services.console import ConsoleGateway
+    from services.console import ConsoleGateway, LineReader
 
     clock = SystemClock()
     gateway = ConsoleGateway(
         clock=clock, jsonl=args.jsonl, user_id=args.user_id, language_code=args.lang
     )
     tree: Tree | None = None
+    stdin = LineReader(sys.stdin.fileno(), encoding=sys.stdin.encoding or "utf-8")
 
     async def console_input() -> None:
         """stdin → ingress; at end of input, wait for the tree to go quiet, then stop."""
         assert tree is not None
         while True:
-            line = await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+            line = await stdin.readline()
             if not line:
                 break
             if line.lstrip().startswith("/press"):

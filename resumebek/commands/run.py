@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import anyio
 
 from resumebek.config import Settings, SupervisorConfig, load_settings, load_supervisor_config
 from resumebek.errors import AlreadyRunning, ConfigError
 from resumebek.logs import setup_logging
+
+if TYPE_CHECKING:
+    from resumebek.runtime.supervisor import ActorStatus
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,4 +62,21 @@ async def _main(settings: Settings, config: SupervisorConfig) -> int:
     gateway = PyrogramGateway(settings, clock=clock)
     async with open_services(settings, workers=extractor_workers(settings, config)) as services:
         tree = build_tree(settings, gateway=gateway, services=services, clock=clock, config=config)
-        return await tree.supervisor.run()
+        code = await tree.supervisor.run()
+    summary = gave_up_summary(tree.supervisor.status()) if code else None
+    if summary:
+        print(summary, file=sys.stderr)
+    return code
+
+
+def gave_up_summary(statuses: Sequence[ActorStatus]) -> str | None:
+    """The last line when the tree gave up: which actor kept failing, with what, and where
+    to look (class names only, like the log)."""
+    failed = [s for s in statuses if s.state == "failed"]
+    if not failed:
+        return None
+    names = ", ".join(f"{s.name} ({s.last_error or 'unknown'})" for s in failed)
+    hint = ""
+    if any(s.name == "telegram" for s in failed):
+        hint = " Telegram never connected: see telegram.start_failed above."
+    return f"resumebek run: gave up, kept failing: {names}; exit 1.{hint}"

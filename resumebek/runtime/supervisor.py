@@ -12,8 +12,9 @@ is called afresh for every incarnation:
 
 Restart types: permanent (always), transient (only after a crash), temporary (never).
 Backoff doubles from backoff_initial_s to backoff_max_s; more than max_restarts exits of one
-actor within within_seconds stop the whole tree (run() returns 1). The message in flight
-during a crash is redelivered once; the second crash makes it a dead letter, handed to the
+actor within within_seconds stop the whole tree (run() returns 1). Once shutdown is
+requested a service is never restarted; an actor restarts only to drain its mailbox.
+The message in flight during a crash is redelivered once; the second crash makes it a dead letter, handed to the
 application's `on_dead_letter(actor, message, error_kind)`. Only exception class names are
 logged or kept: an exception's text may carry user data.
 """
@@ -282,7 +283,9 @@ class Supervisor:
                 continue
             outcome, error = await self._incarnate(child)
             if outcome == "cancelled":  # a control stop or restart
-                if child.wanted:
+                if child.wanted and self._shutting_down(child):
+                    self._end_for_shutdown(child, "stopped")
+                elif child.wanted:
                     child.restarts += 1
                     log.info("actor.restarted actor=%s by=control", child.name)
                 else:
@@ -293,6 +296,9 @@ class Supervisor:
                     child.wanted = False
                     child.set_state("stopped")
                     return
+                if self._shutting_down(child):
+                    self._end_for_shutdown(child, "stopped")
+                    continue
                 if child.restart != "permanent":
                     log.info("actor.returned actor=%s restart=%s", child.name, child.restart)
                     child.wanted = False
@@ -312,6 +318,9 @@ class Supervisor:
                     child.wanted = False
                     child.set_state("failed")
                     continue
+                if self._shutting_down(child):
+                    self._end_for_shutdown(child, "failed")
+                    continue
             if not self._count_exit(child):
                 child.wanted = False
                 child.set_state("failed")
@@ -325,9 +334,21 @@ class Supervisor:
                 self.request_shutdown()
                 continue
             await self._backoff(child)
-            if child.wanted:
+            if child.wanted and self._shutting_down(child):
+                self._end_for_shutdown(child, "stopped")
+            elif child.wanted:
                 child.restarts += 1
                 log.info("actor.restarted actor=%s restarts=%d", child.name, child.restarts)
+
+    def _shutting_down(self, child: _Child) -> bool:
+        """Shutdown was requested and `child` is a service: it gets no new incarnation.
+        (An actor with a mailbox still restarts, without backoff, to drain its queue.)"""
+        return self._stop_requested.is_set() and child.mailbox is None
+
+    def _end_for_shutdown(self, child: _Child, state: State) -> None:
+        log.info("actor.not_restarted actor=%s reason=shutdown", child.name)
+        child.wanted = False
+        child.set_state(state)
 
     async def _incarnate(self, child: _Child) -> tuple[str, Exception | None]:
         """Run one incarnation: 'returned', 'crashed' (with the error) or 'cancelled'."""
