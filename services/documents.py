@@ -155,7 +155,34 @@ def _bomless_utf16(data: bytes) -> str | None:
         return data.decode("utf-16-le", errors="replace")
     if even_nuls / sample > 0.3 and odd_nuls / sample < 0.05:
         return data.decode("utf-16-be", errors="replace")
+    # Cyrillic in UTF-16 has no NUL bytes (У is 23 04): only spaces, digits and line ends
+    # do. NULs on one side only, and a head that decodes to Latin/Cyrillic text, is UTF-16.
+    if odd_nuls and not even_nuls and _utf16_text(data, "utf-16-le"):
+        return data.decode("utf-16-le", errors="replace")
+    if even_nuls and not odd_nuls and _utf16_text(data, "utf-16-be"):
+        return data.decode("utf-16-be", errors="replace")
     return None
+
+
+def _utf16_text(data: bytes, codec: str) -> bool:
+    """True when the head of `data` decodes as `codec` to mostly Latin, Cyrillic (with the
+    Kazakh letters), punctuation or emoji: binary noise decodes to CJK and surrogates."""
+    head = data[: min(len(data), 4096) // 2 * 2]
+    try:
+        text = head.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return False
+    plausible = sum(
+        1
+        for c in visible
+        if (32 <= ord(c) < 0x0530 and not 0x7F <= ord(c) < 0xA0)
+        or 0x2000 <= ord(c) < 0x2800
+        or ord(c) >= 0x1F000
+    )
+    return plausible / len(visible) >= 0.95
 
 
 def _looks_like_cp1251(data: bytes) -> bool:

@@ -136,6 +136,21 @@ def test_decode_unicode_variants(data: bytes) -> None:
     assert decode_text(data) == KK_RU
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_decode_bomless_utf16_cyrillic(codec: str) -> None:
+    # Cyrillic code units have no NUL byte: only spaces and line ends give UTF-16 away
+    assert decode_text(KK_RU.encode(codec)) == KK_RU
+    short = "Резюме\nОпыт работы"
+    assert decode_text(short.encode(codec)) == short
+    assert sniff(short.encode(codec)) == "txt"
+
+
+def test_binary_with_one_sided_nuls_is_not_utf16() -> None:
+    noise = bytes((i * 7919) % 251 or 1 for i in range(0, 2000, 2))
+    data = b"".join(bytes([b, 0 if i % 50 == 0 else 0x9A]) for i, b in enumerate(noise))
+    assert decode_text(data) is None
+
+
 def test_decode_windows_1251_with_crlf() -> None:
     text = "Резюме\r\nОпыт работы: горный инженер, 2015–2024, ТОО «Руда»\r\nЁлка, щука, съезд"
     ex = extract(text.encode("cp1251"), "cv.txt")
