@@ -227,7 +227,8 @@ def extract_bytes(
     if len(data) > max_bytes:
         return done("too_large", _format_from_hint(name_hint, mime_type))
     if not data.strip():
-        return done("no_text", _format_from_hint(name_hint, mime_type))
+        # nothing arrived (or only blanks): the upload is empty, not a scan without text
+        return done("corrupt", _format_from_hint(name_hint, mime_type))
     fmt = sniff(data)
     if fmt not in ("pdf", "docx", "docm") and _is_lock_file(name_hint, data):
         return done("unsupported_format", "lockfile")
@@ -262,7 +263,10 @@ def extract_bytes(
     text = cleaned.text[:MAX_TEXT_CHARS]
     notes = tuple(sorted(set(raw_notes) | set(cleaned.notes)))
     if not any(c.isalpha() for c in text):
-        return done("no_text", fmt, pages=pages, notes=notes)
+        # a PDF/DOCX without letters is a scan or pictures; a text file without letters
+        # (emoji, digits) is simply too short to be a resume
+        outcome: Outcome = "too_short" if fmt == "txt" else "no_text"
+        return done(outcome, fmt, pages=pages, notes=notes)
     if count_words(text) < MIN_WORDS:
         return done("too_short", fmt, text=text, pages=pages, notes=notes)
     return done("ok", fmt, text=text, pages=pages, notes=notes)

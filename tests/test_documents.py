@@ -12,6 +12,7 @@ import docx
 import pytest
 
 from resumebek.domain.cleaning import clean_text, is_garbage, normalize_chars
+from resumebek.domain.rejections import rejection_html
 from services.documents import decode_text, extract_bytes, sniff
 from services.ports import Extraction
 from tests.docgen import build_pdf, docx_from_body, para, save, text_lines
@@ -95,7 +96,7 @@ def test_sniff_zip_family() -> None:
             "lockfile",
         ),
         (b"\xff\xd8\xff\xe0\0\x10JFIF\0" * 10, "cv.pdf", "unsupported_format", "image"),
-        (b"", "cv.pdf", "no_text", "pdf"),
+        (b"", "cv.pdf", "corrupt", "pdf"),
         (b"%PDF-1.7\n1 0 obj\n<<", "cv.pdf", "corrupt", "pdf"),
         (b"PK\x03\x04broken zip", "cv.docx", "corrupt", "docx"),
         (
@@ -111,6 +112,19 @@ def test_sniff_zip_family() -> None:
 def test_format_is_decided_by_content(data: bytes, name: str, outcome: str, fmt: str) -> None:
     ex = extract(data, name)
     assert (ex.outcome, ex.format) == (outcome, fmt)
+
+
+@pytest.mark.parametrize("name", ["cv.txt", "cv.pdf", "cv.docx", "cv"])
+@pytest.mark.parametrize("data", [b"", b"  \r\n\t "])
+def test_empty_file_is_an_incomplete_upload_not_a_scan(data: bytes, name: str) -> None:
+    assert extract(data, name).outcome == "corrupt"
+    assert "empty" in rejection_html("corrupt", "en")
+    assert "пустой" in rejection_html("corrupt", "ru") and "бос" in rejection_html("corrupt", "kk")
+
+
+@pytest.mark.parametrize("text", ["👍👍👍", "🙂 🚀 ✅\n😀", "12345 — 67 / 89", "••• ★★★"])
+def test_text_file_without_letters_is_too_short(text: str) -> None:
+    assert extract(text.encode("utf-8"), "cv.txt").outcome == "too_short"
 
 
 def test_too_large_is_refused_before_parsing() -> None:

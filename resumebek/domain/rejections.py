@@ -48,11 +48,11 @@ _TEXTS: dict[RejectReason, dict[Language, str]] = {
         "қаріптері танылмайды. Редактордан сақталған DOCX/PDF жіберіңіз немесе мәтінді чатқа қойыңыз.",
     },
     "corrupt": {
-        "en": "⚠️ <b>The file seems damaged or incomplete.</b> Please save it again and "
-        "re-send it (PDF or DOCX), or paste the text into the chat.",
-        "ru": "⚠️ <b>Файл, похоже, повреждён или загрузился не полностью.</b> Сохраните его "
-        "заново и пришлите ещё раз (PDF или DOCX) или вставьте текст в чат.",
-        "kk": "⚠️ <b>Файл бүлінген немесе толық жүктелмеген сияқты.</b> Оны қайта сақтап, "
+        "en": "⚠️ <b>The file seems empty, damaged or not fully uploaded.</b> Please save it "
+        "again and re-send it (PDF or DOCX), or paste the text into the chat.",
+        "ru": "⚠️ <b>Файл, похоже, пустой, повреждён или загрузился не полностью.</b> Сохраните "
+        "его заново и пришлите ещё раз (PDF или DOCX) или вставьте текст в чат.",
+        "kk": "⚠️ <b>Файл бос, бүлінген немесе толық жүктелмеген сияқты.</b> Оны қайта сақтап, "
         "қайта жіберіңіз (PDF не DOCX) немесе мәтінді чатқа қойыңыз.",
     },
     "timeout": {
