@@ -113,3 +113,23 @@ def test_llm_failure_still_prints_a_review(server: OpenAIServer) -> None:
     assert "http_401" in proc.stderr and "rule-based review" in proc.stderr
     assert "sk-bad" not in proc.stderr + proc.stdout
     assert TEXTS["rules_note"]["en"] in proc.stdout
+
+
+def test_devices_and_directories_get_a_one_line_error(tmp_path: Path) -> None:
+    for target, kind in (("/dev/zero", "a device"), (str(tmp_path), "a directory")):
+        proc = analyze(target)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.strip().splitlines() == [
+            f"resumebek analyze: {target} is {kind}, not a file"
+        ]
+
+
+def test_file_over_max_file_mb_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as handle:  # sparse 3 MB of zeros: refused by its size alone
+        handle.truncate(3 * 1024 * 1024)
+    proc = analyze("--json", str(big), MAX_FILE_MB="2")
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["outcome"] == "too_large"
+    proc = analyze(str(big), MAX_FILE_MB="2")
+    assert "2 MB" in proc.stdout
