@@ -133,3 +133,27 @@ def test_file_over_max_file_mb_is_refused_unread(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["outcome"] == "too_large"
     proc = analyze(str(big), MAX_FILE_MB="2")
     assert "2 MB" in proc.stdout
+
+
+def _plain_rejection(reason: str, lang: str) -> str:
+    import html
+    import re
+
+    from resumebek.domain.rejections import rejection_html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", rejection_html(reason, lang)))  # type: ignore[arg-type]
+
+
+def test_rejection_answers_in_the_language_of_the_text(tmp_path: Path) -> None:
+    short_kk = ROOT / "tests" / "fixtures" / "documents" / "text_kazakh_short.txt"
+    proc = analyze(str(short_kk))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.strip() == _plain_rejection("too_short", "kk")
+    assert analyze(str(short_kk), "--lang", "ru").stdout.strip() == _plain_rejection(
+        "too_short", "ru"
+    )
+    emoji = tmp_path / "emoji.txt"
+    emoji.write_text("👍 🙂 🚀", encoding="utf-8")  # no language to go by: English
+    assert analyze(str(emoji), DEFAULT_LANGUAGE="ru").stdout.strip() == _plain_rejection(
+        "too_short", "en"
+    )

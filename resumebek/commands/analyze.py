@@ -98,9 +98,7 @@ def run(args: argparse.Namespace) -> int:
             "language": None,
             "review": None,
         }
-        message = rejection_html(
-            "too_large", args.lang or settings.default_language, max_mb=settings.max_file_mb
-        )
+        message = rejection_html("too_large", args.lang or "en", max_mb=settings.max_file_mb)
         return _finish(args, refused, _plain(message))
     extraction = extract_bytes(
         data,
@@ -116,12 +114,15 @@ def run(args: argparse.Namespace) -> int:
         "language": None,
         "review": None,
     }
-    lang: Language = args.lang or settings.default_language
-    if extraction.outcome != "ok":
-        return _finish(
-            args, result, _plain(rejection_html(extraction.outcome, lang, format=extraction.format))
-        )
     guess = detect_language(extraction.text)
+    if extraction.outcome != "ok":
+        # the text's own language when it has any (a short Kazakh text gets a Kazakh answer)
+        has_language = extraction.text and guess.confidence > 0
+        lang: Language = args.lang or (guess.language if has_language else "en")
+        message = rejection_html(
+            extraction.outcome, lang, format=extraction.format, max_mb=settings.max_file_mb
+        )
+        return _finish(args, result, _plain(message))
     verdict = detect_resume(extraction.text)
     result["language"] = guess.language
     result["is_resume"] = verdict.is_resume(settings.resume_threshold)
