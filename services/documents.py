@@ -14,7 +14,7 @@ import time
 import zipfile
 from typing import Literal
 
-from resumebek.domain.cleaning import clean_text, count_words
+from resumebek.domain.cleaning import clean_text, count_words, longer_than_resume
 from resumebek.messages import RejectReason
 from services.docx_text import (
     PYTHON_DOCX_ERRORS,
@@ -260,6 +260,8 @@ def extract_bytes(
         fmt = "txt"
         pages = 1
     cleaned = clean_text(raw)
+    if longer_than_resume(cleaned.text):
+        return done("too_many_pages", fmt, pages=pages)
     text = cleaned.text[:MAX_TEXT_CHARS]
     notes = tuple(sorted(set(raw_notes) | set(cleaned.notes)))
     if not any(c.isalpha() for c in text):

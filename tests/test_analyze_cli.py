@@ -157,3 +157,14 @@ def test_rejection_answers_in_the_language_of_the_text(tmp_path: Path) -> None:
     assert analyze(str(emoji), DEFAULT_LANGUAGE="ru").stdout.strip() == _plain_rejection(
         "too_short", "en"
     )
+
+
+def test_a_text_far_longer_than_a_resume_is_not_reviewed(tmp_path: Path) -> None:
+    from tests.test_review_rules import RU
+
+    long = tmp_path / "long.txt"
+    long.write_text((RU + "\n\n") * (200_000 // len(RU) + 1), encoding="utf-8")
+    proc = analyze("--json", str(long))
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["outcome"] == "too_many_pages" and data["review"] is None

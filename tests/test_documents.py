@@ -127,6 +127,13 @@ def test_text_file_without_letters_is_too_short(text: str) -> None:
     assert extract(text.encode("utf-8"), "cv.txt").outcome == "too_short"
 
 
+def test_text_file_far_longer_than_a_resume_is_too_many_pages() -> None:
+    resume = "Experience: data analyst intern at Test Bank, built dashboards in SQL.\n"
+    ex = extract((resume * 3000).encode("utf-8"), "cv.txt")  # ~200,000 characters
+    assert (ex.outcome, ex.text) == ("too_many_pages", "")
+    assert extract((resume * 100).encode("utf-8"), "cv.txt").outcome == "ok"
+
+
 def test_too_large_is_refused_before_parsing() -> None:
     ex = extract_bytes(b"x" * 2000, name_hint="a.txt", mime_type=None, max_pages=10, max_bytes=1000)
     assert ex.outcome == "too_large"

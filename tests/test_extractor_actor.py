@@ -390,3 +390,44 @@ def test_run_signature_is_keyword_only() -> None:
         "settings",
         "concurrency",
     }
+
+
+def text_message(text: str, *, lang: Language = "en") -> TextReceived:
+    return TextReceived(
+        trace="t-long", who=who(lang), message_id=9, text=text, received_at=1_780_000_000.0
+    )
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+async def test_text_far_longer_than_a_resume_is_refused_not_reviewed(lang: Language) -> None:
+    repeated = (RESUME + "\n\n") * (200_000 // len(RESUME) + 1)  # a resume pasted ~500 times
+    h = Harness(ok())
+    await h.run(text_message(repeated, lang=lang))
+    assert h.analyzer.items == []  # never reaches the analyzer (nor the LLM)
+    [reply] = h.replies
+    assert reply.html == rejection_html("too_many_pages", lang)
+    [rejected] = h.events("resume_rejected")
+    assert rejected.fields["reason"] == "too_many_pages"
+
+
+async def test_document_text_far_longer_than_a_resume_is_refused() -> None:
+    h = Harness(ok(text=RESUME * 100, fmt="txt"))
+    await h.run(document(lang="en"))
+    assert h.analyzer.items == []
+    [reply] = h.replies
+    assert reply.html == rejection_html("too_many_pages", "en")
+
+
+async def test_a_long_but_real_resume_is_still_reviewed() -> None:
+    h = Harness(ok(text=RESUME * 20))  # ~9,000 characters: a long resume, not a book
+    await h.run(document())
+    assert len(h.analyzer.items) == 1 and h.replies == []
+
+
+def test_too_many_pages_text_fits_pasted_text_too() -> None:
+    for lang in ("kk", "ru", "en"):
+        html = rejection_html("too_many_pages", lang)
+        assert "PDF" in html and "DOCX" in html
+    assert "characters" in rejection_html("too_many_pages", "en")
+    assert "знаков" in rejection_html("too_many_pages", "ru")
+    assert "таңба" in rejection_html("too_many_pages", "kk")

@@ -22,7 +22,7 @@ import anyio
 
 from resumebek import metrics
 from resumebek.config import Settings
-from resumebek.domain.cleaning import clean_text, count_words
+from resumebek.domain.cleaning import clean_text, count_words, longer_than_resume
 from resumebek.domain.detection import ResumeVerdict, detect_resume
 from resumebek.domain.events import event, size_bucket
 from resumebek.domain.language import LanguageGuess, detect_language
@@ -311,6 +311,9 @@ async def _classify(
     received_at: float,
     deps: _Deps,
 ) -> None:
+    if longer_than_resume(text):  # documents and pasted text alike: never to the LLM
+        await _reject(trace, who, "too_many_pages", format, deps)
+        return
     verdict = detect_resume(text)
     guess = detect_language(text)
     log.info(
