@@ -208,7 +208,9 @@ async def test_oversized_document_is_refused_without_download() -> None:
     assert reply.kind == "rejection" and reply.language == "kk"
     assert reply.html == rejection_html("too_large", "kk", format="unknown")
     assert "10 МБ" in reply.html
-    [rejected] = h.events("resume_rejected")
+    received, rejected = h.analytics.items
+    assert (received.name, rejected.name) == ("resume_received", "resume_rejected")
+    assert received.fields == {"format": "pdf", "size_bucket": ">=5MB"}
     assert rejected.fields["reason"] == "too_large"
 
 
@@ -235,6 +237,7 @@ async def test_gateway_refusing_a_large_file_is_too_large() -> None:
     await h.run(document(lang="en"))
     [reply] = h.replies
     assert reply.html == rejection_html("too_large", "en", format="unknown")
+    assert [e.name for e in h.analytics.items] == ["resume_received", "resume_rejected"]
 
 
 @pytest.mark.parametrize(

@@ -212,8 +212,11 @@ async def test_48mb_document_refused_from_declared_size() -> None:
     (reply,) = h.replies()
     assert reply.language == "kk" and reply.html == t("too_large", "kk", size_mb="46", max_mb="10")
     assert h.extractor.items == []
-    assert h.events() == ["resume_rejected"]
-    assert h.analytics.items[0].fields["reason"] == "too_large"
+    # received first, then rejected: stats never show more rejected than received
+    assert h.events() == ["resume_received", "resume_rejected"]
+    received, rejected = h.analytics.items
+    assert received.fields == {"format": "pdf", "size_bucket": ">=5MB"}
+    assert rejected.fields["reason"] == "too_large" and received.trace == rejected.trace
 
 
 async def test_photo_of_a_resume_gets_send_a_document() -> None:

@@ -24,7 +24,7 @@ from resumebek import metrics
 from resumebek.config import Settings
 from resumebek.domain.cleaning import clean_text, count_words, longer_than_resume
 from resumebek.domain.detection import ResumeVerdict, detect_resume
-from resumebek.domain.events import event, size_bucket
+from resumebek.domain.events import declared_format, event, size_bucket
 from resumebek.domain.language import LanguageGuess, detect_language
 from resumebek.domain.rejections import (
     analyze_anyway_label,
@@ -191,6 +191,7 @@ async def _handle(msg: Inbound, deps: _Deps) -> None:
 async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
     settings = deps.settings
     if msg.size > settings.max_file_bytes:
+        _received(msg, declared_format(msg.file_name, msg.mime_type), msg.size, deps)
         await _reject(msg.trace, msg.who, "too_large", "unknown", deps)
         return
     await _typing(msg.trace, msg.who, deps)
@@ -201,6 +202,7 @@ async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
     except ExtractionError as exc:  # the gateway refused it, e.g. larger than declared
         reason = _reason(exc.reason)
         log.info("extract.download_refused trace=%s reason=%s", msg.trace, reason)
+        _received(msg, declared_format(msg.file_name, msg.mime_type), msg.size, deps)
         await _reject(msg.trace, msg.who, reason, "unknown", deps)
         return
     except (DeliveryError, OSError, TimeoutError) as exc:
@@ -219,17 +221,7 @@ async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
         len(data),
         int((time.perf_counter() - started) * 1000),
     )
-    _analytics(
-        deps,
-        event(
-            "resume_received",
-            at=deps.clock.now(),
-            user=msg.who.user,
-            trace=msg.trace,
-            format=str(extraction.format),
-            size_bucket=size_bucket(len(data)),
-        ),
-    )
+    _received(msg, str(extraction.format), len(data), deps)
     if extraction.outcome != "ok":
         await _reject(msg.trace, msg.who, extraction.outcome, str(extraction.format), deps)
         return
@@ -241,6 +233,22 @@ async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
         extraction=extraction,
         received_at=msg.received_at,
         deps=deps,
+    )
+
+
+def _received(msg: DocumentReceived, format: str, size: int, deps: _Deps) -> None:
+    """resume_received: sent for every document, before any resume_rejected, so stats
+    never show more rejected than received."""
+    _analytics(
+        deps,
+        event(
+            "resume_received",
+            at=deps.clock.now(),
+            user=msg.who.user,
+            trace=msg.trace,
+            format=format,
+            size_bucket=size_bucket(size),
+        ),
     )
 
 

@@ -16,7 +16,7 @@ import anyio
 
 from resumebek.config import Settings
 from resumebek.domain.cleaning import count_words
-from resumebek.domain.events import event
+from resumebek.domain.events import declared_format, event, size_bucket
 from resumebek.domain.photo_offer import clean_campaign
 from resumebek.domain.texts import LANGUAGE_NAMES, pick_language, t
 from resumebek.messages import (
@@ -190,7 +190,11 @@ class _Ingress:
             size_mb = f"{doc.size / 1024 / 1024:.0f}"
             max_mb = f"{self.settings.max_file_mb:g}"
             await self.reply(who, trace, t("too_large", lang, size_mb=size_mb, max_mb=max_mb))
-            self.analytics("resume_rejected", who, trace, reason="too_large")
+            # a rejected upload was still received: stats count both, as for the extractor's
+            fmt = declared_format(doc.file_name, doc.mime_type)
+            bucket = size_bucket(doc.size)
+            self.analytics("resume_received", who, trace, format=fmt, size_bucket=bucket)
+            self.analytics("resume_rejected", who, trace, reason="too_large", format=fmt)
             return
         if not await self.take_quota(who, trace):
             return
