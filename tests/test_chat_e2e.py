@@ -123,7 +123,7 @@ def test_chat_answers_every_kind_of_input(tmp_path: Path) -> None:
     script = f"hello\n/frobnicate\n/send {big}\n/language\n/press lang:kk\n/help\n"
     actions, _ = run_chat(tmp_path, script)
     texts = [a["text"] for a in actions if a["action"] == "send"]
-    assert t("short_text_hint", "en") in texts
+    assert t("send_resume_hint", "en") in [a["html"] for a in actions if a["action"] == "send"]
     assert t("unknown_command", "en") in texts
     assert any(x.startswith("That file is too large") for x in texts)
     assert texts[-1].startswith("Қалай пайдалану")  # /help after choosing Kazakh

@@ -252,7 +252,7 @@ async def test_duplicate_update_is_processed_once_even_after_restart(tmp_path: P
 async def test_short_text_gets_a_hint_and_resume_text_is_reviewed() -> None:
     h = Harness()
     await h.run(msg(text="hello"), msg(text=RESUME_TEXT, mid=2))
-    assert h.replies()[0].html == t("short_text_hint", "en")
+    assert h.replies()[0].html == t("send_resume_hint", "en")
     (request,) = h.extractor.items
     assert isinstance(request, TextReceived) and request.text == RESUME_TEXT
 
@@ -432,3 +432,37 @@ async def test_an_update_redelivered_after_a_crash_is_not_taken_for_a_duplicate(
         inbox.close()
         await incarnation()
     assert [type(m).__name__ for m in h.extractor.items] == ["TextReceived"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("hi", "en"),
+        ("Привет, посмотри моё резюме", "ru"),
+        ("👍", "ru"),
+        ("Сәлем, түйіндемемді қарап беріңізші", "kk"),
+        ("Hello! Can you check my resume please?", "en"),
+    ],
+)
+async def test_greeting_or_emoji_gets_how_to_send_a_resume(text: str, lang: Language) -> None:
+    h = Harness()
+    await h.run(msg(text=text, lang=lang))
+    (reply,) = h.replies()  # one answer, in the user's language
+    assert reply.html == t("send_resume_hint", lang)
+    assert h.extractor.items == [] and h.events() == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Иван Петров, опыт: стажёр Kaspi 2023, навыки: Excel",
+        "Education: KBTU 2020-2024\nSkills: Python",
+        "aruzhan@mail.kz +7 701 123 45 67",
+        "Experience: intern at Kaspi",
+    ],
+)
+async def test_a_too_short_resume_attempt_is_told_it_is_too_short(text: str) -> None:
+    h = Harness()
+    await h.run(msg(text=text))
+    (reply,) = h.replies()
+    assert reply.html == t("short_text_hint", "en")

@@ -9,6 +9,7 @@ to followup and clicks to analytics. Remembers preferences in an IngressStore.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,6 +17,7 @@ import anyio
 
 from resumebek.config import Settings
 from resumebek.domain.cleaning import count_words
+from resumebek.domain.detection import detect_resume
 from resumebek.domain.events import declared_format, event, size_bucket
 from resumebek.domain.photo_offer import clean_campaign
 from resumebek.domain.texts import LANGUAGE_NAMES, pick_language, t
@@ -57,6 +59,19 @@ def looks_like_resume_text(text: str) -> bool:
     words = count_words(text)
     lines = sum(1 for line in text.splitlines() if line.strip())
     return words >= RESUME_MIN_WORDS or (lines >= 3 and words >= RESUME_MIN_WORDS_MULTILINE)
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|20[0-4]\d)(?!\d)")
+
+
+def looks_like_resume_attempt(text: str) -> bool:
+    """A short text with something of a resume in it (a section word, contacts, a title,
+    a year): it is told "too short". A greeting, a question or an emoji is not: it gets
+    the hint on how to send a resume."""
+    if _YEAR.search(text):
+        return True
+    signals = detect_resume(text).signals
+    return any(not s.startswith("not:") and s != "compact" for s in signals)
 
 
 AdminSummary = Callable[[Settings, float, Language], tuple[str, bytes]]
@@ -177,8 +192,10 @@ class _Ingress:
         elif msg.kind == "text":
             if looks_like_resume_text(msg.text):
                 await self.on_resume_text(msg, who, trace)
-            else:
+            elif looks_like_resume_attempt(msg.text):
                 await self.reply(who, trace, t("short_text_hint", who.ui_language))
+            else:  # "hi", "please check my resume", 👍: say how to send one
+                await self.reply(who, trace, t("send_resume_hint", who.ui_language))
         else:  # photo, voice, video, sticker, anything else
             await self.reply(who, trace, t("send_document", who.ui_language))
 
