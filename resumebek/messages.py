@@ -8,6 +8,7 @@ Flow (DESIGN.md §1):
     ingress ──DocumentReceived/TextReceived/AnalyzeAnyway──► extractor
     extractor ──ResumeExtracted──► analyzer ──ReviewReady──► outbox
     extractor/ingress/followup ──Outgoing──► outbox ──FollowUpReceipt──► followup
+    extractor ──QuotaRefund──► ingress (a request that ended without a review)
     outbox ──ScheduleFollowUp──► followup;  ingress ──CancelFollowUp──► followup
     every actor ──AnalyticsEvent──► analytics
 """
@@ -105,6 +106,16 @@ class AnalyzeAnyway:
     trace: str
     who: Requester
     token: str  # opaque key of the text the extractor kept in memory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuotaRefund:
+    """extractor (or the dead-letter handler) → ingress: the request `trace` ended without a
+    review (rejected, not a resume, download failed): give back the daily-quota unit it was
+    charged. Sent with send_nowait; ingress (the quota's single writer) applies it."""
+
+    trace: str
+    user: UserRef = field(repr=False)
 
 
 # ---------------------------------------------------------------- extraction → analysis
