@@ -104,3 +104,20 @@ def test_extract_workers_from_the_environment_wins_over_supervisor_toml() -> Non
     assert app.extractor_workers(load_settings({}), config) == 3
     assert app.extractor_workers(load_settings({"EXTRACT_WORKERS": "5"}), config) == 5
     assert app.extractor_workers(load_settings({}), parse_supervisor_toml("")) == 2
+
+
+async def test_a_request_that_crashed_twice_gives_its_quota_back() -> None:
+    from resumebek.messages import Requester, RequestSettled, TextReceived
+
+    boxes: dict[str, Mailbox[Any]] = {
+        "outbox": Mailbox("outbox", 10),
+        "analytics": Mailbox("analytics", 10),
+        "ingress": Mailbox("ingress", 10),
+    }
+    handler = app.dead_letter_handler(boxes, FakeClock())
+    who = Requester(chat=ChatRef(5), user=UserRef(5), ui_language="ru")
+    request = TextReceived(trace="ab12", who=who, message_id=1, text="...", received_at=0.0)
+    await handler("extractor", request, "ValueError")
+    assert await boxes["ingress"].receive() == RequestSettled(
+        trace="ab12", user=UserRef(5), reviewed=False
+    )

@@ -25,6 +25,7 @@ from resumebek.messages import (
     Language,
     Outgoing,
     Requester,
+    RequestSettled,
     ResumeExtracted,
     TextReceived,
     UserRef,
@@ -145,6 +146,7 @@ class Harness:
         self.analyzer: WaitingRecorder[ResumeExtracted] = WaitingRecorder("analyzer")
         self.outbox: WaitingRecorder[Outgoing | ChatAction] = WaitingRecorder("outbox")
         self.analytics: Recorder[AnalyticsEvent] = Recorder("analytics")
+        self.ingress: Recorder[RequestSettled] = Recorder("ingress")
         self.clock = FakeClock()
         self.extractor = FakeExtractor(result, gate=gate)
         self.download = download or downloader()[0]
@@ -168,6 +170,7 @@ class Harness:
             clock=self.clock,
             settings=self.settings,
             concurrency=2,
+            to_ingress=self.ingress,
         )
 
     @property
@@ -392,7 +395,9 @@ def test_run_signature_is_keyword_only() -> None:
         "clock",
         "settings",
         "concurrency",
+        "to_ingress",  # optional (quota refunds): the brief's signature still works
     }
+    assert params["to_ingress"].default is None
 
 
 def text_message(text: str, *, lang: Language = "en") -> TextReceived:
@@ -434,3 +439,42 @@ def test_too_many_pages_text_fits_pasted_text_too() -> None:
     assert "characters" in rejection_html("too_many_pages", "en")
     assert "знаков" in rejection_html("too_many_pages", "ru")
     assert "таңба" in rejection_html("too_many_pages", "kk")
+
+
+async def test_only_a_review_keeps_its_quota() -> None:
+    h = Harness(ok())
+    await h.run(document("t1"))
+    assert len(h.analyzer.items) == 1
+    assert h.ingress.items == [RequestSettled(trace="t1", user=UserRef(42), reviewed=True)]
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        Extraction(outcome="corrupt", format="pdf"),
+        Extraction(outcome="no_text", format="pdf"),
+        ok(COVER_LETTER),  # not a resume: "analyze anyway" is charged when pressed
+    ],
+)
+async def test_a_rejected_document_gives_its_quota_back(result: Extraction) -> None:
+    h = Harness(result)
+    await h.run(document("t1", user=7))
+    assert h.analyzer.items == []
+    assert h.ingress.items == [RequestSettled(trace="t1", user=UserRef(7), reviewed=False)]
+
+
+async def test_refused_downloads_and_short_texts_give_their_quota_back() -> None:
+    h = Harness(ok(), download=downloader(error=DeliveryError("network"))[0])
+    short = TextReceived(trace="t2", who=who(), message_id=1, text="hi there", received_at=0.0)
+    expired = AnalyzeAnyway(trace="t3", who=who(), token="0123456789abcdef")
+    await h.run(document("t1"), short, expired, document("t4", size=h.settings.max_file_bytes + 1))
+    assert sorted(r.trace for r in h.ingress.items) == ["t1", "t2", "t3", "t4"]
+    assert not any(r.reviewed for r in h.ingress.items)
+
+
+async def test_a_full_ingress_mailbox_never_blocks_the_extractor() -> None:
+    h = Harness(Extraction(outcome="corrupt", format="pdf"))
+    h.ingress.closed = True  # send_nowait refuses: the refund is dropped, nothing waits
+    await h.run(document("t1"))
+    [reply] = h.replies
+    assert reply.kind == "rejection"

@@ -44,6 +44,7 @@ from resumebek.messages import (
     Outgoing,
     RejectReason,
     Requester,
+    RequestSettled,
     ResumeExtracted,
     TextReceived,
 )
@@ -138,6 +139,7 @@ class _Deps:
     clock: Clock
     settings: Settings
     cache: AnywayCache
+    to_ingress: Address[RequestSettled] | None = None
 
 
 async def run(
@@ -151,8 +153,11 @@ async def run(
     clock: Clock,
     settings: Settings,
     concurrency: int,
+    to_ingress: Address[RequestSettled] | None = None,
 ) -> None:
+    """`to_ingress`: told how each request was decided (the daily quota lives there)."""
     deps = _Deps(
+        to_ingress=to_ingress,
         to_analyzer=to_analyzer,
         to_outbox=to_outbox,
         to_analytics=to_analytics,
@@ -263,6 +268,7 @@ async def _download_failed(msg: DocumentReceived, deps: _Deps, *, kind: str) -> 
             html=download_failed_html(lang),
         )
     )
+    _settle(msg.trace, msg.who, deps, reviewed=False)
     _analytics(
         deps,
         event(
@@ -331,6 +337,7 @@ async def _classify(
         guess.language,
     )
     if verdict.is_resume(deps.settings.resume_threshold):
+        _settle(trace, who, deps, reviewed=True)
         await deps.to_analyzer.send(
             _extracted(
                 trace=trace,
@@ -373,6 +380,7 @@ async def _on_anyway(msg: AnalyzeAnyway, deps: _Deps) -> None:
                 html=anyway_expired_html(lang),
             )
         )
+        _settle(msg.trace, msg.who, deps, reviewed=False)
         _analytics(
             deps,
             event(
@@ -386,6 +394,7 @@ async def _on_anyway(msg: AnalyzeAnyway, deps: _Deps) -> None:
         )
         return
     log.info("extract.anyway trace=%s", msg.trace)
+    _settle(msg.trace, msg.who, deps, reviewed=True)
     await deps.to_analyzer.send(
         _extracted(
             trace=msg.trace,
@@ -455,6 +464,7 @@ async def _reject(
             buttons=buttons,
         )
     )
+    _settle(trace, who, deps, reviewed=False)
     metrics.REJECTIONS.labels(reason=reason).inc()
     _analytics(
         deps,
@@ -468,6 +478,16 @@ async def _reject(
         ),
     )
     log.info("extract.rejected trace=%s reason=%s format=%s", trace, reason, format)
+
+
+def _settle(trace: str, who: Requester, deps: _Deps, *, reviewed: bool) -> None:
+    """Tell ingress how this request ended: without a review it gives the daily-quota unit
+    back. Never blocks (ingress may be waiting to hand us the next request); a drop only
+    leaves one unit charged."""
+    if deps.to_ingress is not None and not deps.to_ingress.send_nowait(
+        RequestSettled(trace=trace, user=who.user, reviewed=reviewed)
+    ):
+        log.warning("extract.settle_dropped trace=%s", trace)
 
 
 async def _typing(trace: str, who: Requester, deps: _Deps) -> None:
