@@ -46,6 +46,7 @@ from resumebek.messages import (
     Outgoing,
     Priority,
     Requester,
+    RequestSettled,
     ResumeExtracted,
     ReviewReady,
     ScheduleFollowUp,
@@ -190,6 +191,11 @@ def dead_letter_handler(
                 kind=machine_word(error_kind),
             )
         )
+        who = getattr(message, "who", None)
+        if isinstance(who, Requester) and "ingress" in mailboxes:
+            # a request that crashed on its way to a review: it uses no quota either
+            settled = RequestSettled(trace=trace or new_trace(), user=who.user, reviewed=False)
+            mailboxes["ingress"].send_nowait(settled)
         target = _who_of(message, default_language)
         if target is None or error_kind == "shutdown":
             return
@@ -254,7 +260,7 @@ def build_tree(
     extractor_box: Mailbox[DocumentReceived | TextReceived | AnalyzeAnyway] = sup.mailbox(
         "extractor"
     )
-    ingress_box: Mailbox[Update] = sup.mailbox("ingress")
+    ingress_box: Mailbox[Update | RequestSettled] = sup.mailbox("ingress")
     mailboxes.update(
         analytics=analytics_box,
         followup=followup_box,
@@ -270,6 +276,7 @@ def build_tree(
     )
     link = photo_link(settings, salt)
     outbox_memory = outbox.OutboxMemory()  # survives a restart of the outbox actor
+    quota_waits = ingress.QuotaWaits()  # likewise for ingress: undecided and held requests
 
     sup.add(
         "analytics",
@@ -334,6 +341,7 @@ def build_tree(
             clock=clock,
             settings=settings,
             concurrency=extractor_concurrency(settings, config),
+            to_ingress=ingress_box,
         ),
     )
     sup.add(
@@ -351,6 +359,7 @@ def build_tree(
             queue_note_after=int(_option(config, "extractor", "queue_note_after", 5)),
             store=store,
             admin_summary=admin_summary,
+            waits=quota_waits,
         ),
     )
 

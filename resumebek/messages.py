@@ -8,6 +8,7 @@ Flow (DESIGN.md §1):
     ingress ──DocumentReceived/TextReceived/AnalyzeAnyway──► extractor
     extractor ──ResumeExtracted──► analyzer ──ReviewReady──► outbox
     extractor/ingress/followup ──Outgoing──► outbox ──FollowUpReceipt──► followup
+    extractor ──RequestSettled──► ingress (reviewed or not: the daily quota)
     outbox ──ScheduleFollowUp──► followup;  ingress ──CancelFollowUp──► followup
     every actor ──AnalyticsEvent──► analytics
 """
@@ -105,6 +106,19 @@ class AnalyzeAnyway:
     trace: str
     who: Requester
     token: str  # opaque key of the text the extractor kept in memory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSettled:
+    """extractor (or the dead-letter handler) → ingress: the request `trace` is decided.
+    `reviewed=False` (rejected, not a resume, download failed, crashed): ingress gives back
+    the daily-quota unit it charged. `reviewed=True`: it went on to the analyzer and keeps
+    it. Ingress holds a user's requests beyond the limit while earlier ones are undecided,
+    so a burst of failed uploads never blocks the resume sent after them. send_nowait."""
+
+    trace: str
+    user: UserRef = field(repr=False)
+    reviewed: bool
 
 
 # ---------------------------------------------------------------- extraction → analysis

@@ -14,7 +14,7 @@ import time
 import zipfile
 from typing import Literal
 
-from resumebek.domain.cleaning import clean_text, count_words
+from resumebek.domain.cleaning import clean_text, count_words, longer_than_resume
 from resumebek.messages import RejectReason
 from services.docx_text import (
     PYTHON_DOCX_ERRORS,
@@ -155,7 +155,34 @@ def _bomless_utf16(data: bytes) -> str | None:
         return data.decode("utf-16-le", errors="replace")
     if even_nuls / sample > 0.3 and odd_nuls / sample < 0.05:
         return data.decode("utf-16-be", errors="replace")
+    # Cyrillic in UTF-16 has no NUL bytes (У is 23 04): only spaces, digits and line ends
+    # do. NULs on one side only, and a head that decodes to Latin/Cyrillic text, is UTF-16.
+    if odd_nuls and not even_nuls and _utf16_text(data, "utf-16-le"):
+        return data.decode("utf-16-le", errors="replace")
+    if even_nuls and not odd_nuls and _utf16_text(data, "utf-16-be"):
+        return data.decode("utf-16-be", errors="replace")
     return None
+
+
+def _utf16_text(data: bytes, codec: str) -> bool:
+    """True when the head of `data` decodes as `codec` to mostly Latin, Cyrillic (with the
+    Kazakh letters), punctuation or emoji: binary noise decodes to CJK and surrogates."""
+    head = data[: min(len(data), 4096) // 2 * 2]
+    try:
+        text = head.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return False
+    plausible = sum(
+        1
+        for c in visible
+        if (32 <= ord(c) < 0x0530 and not 0x7F <= ord(c) < 0xA0)
+        or 0x2000 <= ord(c) < 0x2800
+        or ord(c) >= 0x1F000
+    )
+    return plausible / len(visible) >= 0.95
 
 
 def _looks_like_cp1251(data: bytes) -> bool:
@@ -200,7 +227,8 @@ def extract_bytes(
     if len(data) > max_bytes:
         return done("too_large", _format_from_hint(name_hint, mime_type))
     if not data.strip():
-        return done("no_text", _format_from_hint(name_hint, mime_type))
+        # nothing arrived (or only blanks): the upload is empty, not a scan without text
+        return done("corrupt", _format_from_hint(name_hint, mime_type))
     fmt = sniff(data)
     if fmt not in ("pdf", "docx", "docm") and _is_lock_file(name_hint, data):
         return done("unsupported_format", "lockfile")
@@ -232,10 +260,15 @@ def extract_bytes(
         fmt = "txt"
         pages = 1
     cleaned = clean_text(raw)
+    if longer_than_resume(cleaned.text):
+        return done("too_many_pages", fmt, pages=pages)
     text = cleaned.text[:MAX_TEXT_CHARS]
     notes = tuple(sorted(set(raw_notes) | set(cleaned.notes)))
     if not any(c.isalpha() for c in text):
-        return done("no_text", fmt, pages=pages, notes=notes)
+        # a PDF/DOCX without letters is a scan or pictures; a text file without letters
+        # (emoji, digits) is simply too short to be a resume
+        outcome: Outcome = "too_short" if fmt == "txt" else "no_text"
+        return done(outcome, fmt, pages=pages, notes=notes)
     if count_words(text) < MIN_WORDS:
         return done("too_short", fmt, text=text, pages=pages, notes=notes)
     return done("ok", fmt, text=text, pages=pages, notes=notes)

@@ -1,7 +1,7 @@
 """What ingress remembers between restarts, in DATA_DIR/ingress_state.json (owner-only).
 
-Per user: language preference, follow-up opt-out, deep-link campaign, and today's review
-count (USER_DAILY_LIMIT); plus the last (chat, message id) pairs seen, so an update that
+Per user: language preference, follow-up opt-out, deep-link campaign, today's review
+count (USER_DAILY_LIMIT) and today's refunds (requests that ended without a review); plus the last (chat, message id) pairs seen, so an update that
 Telegram re-delivers after a restart is not processed twice. Only the ingress actor uses
 it (single writer). Saved atomically; a torn or foreign file is quarantined, not fatal.
 """
@@ -40,6 +40,7 @@ class IngressStore:
         self._users: dict[int, UserPrefs] = {}
         self._quota: dict[int, tuple[str, int]] = {}  # user → (local day, reviews taken)
         self._quota_day = ""  # the latest day take_quota saw: older counts are dropped
+        self._refunds: dict[int, tuple[str, int]] = {}  # user → (local day, refunds given)
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
         self.dirty = False
 
@@ -73,6 +74,9 @@ class IngressStore:
             )
         for key, (day, count) in data.get("quota", {}).items():
             self._quota[int(key)] = (str(day), int(count))
+        # a separate key: a file written by this version still loads in an older one
+        for key, (day, count) in data.get("refunds", {}).items():
+            self._refunds[int(key)] = (str(day), int(count))
         for chat, message_id in data.get("seen", [])[-self.dedup_window :]:
             self._seen[(int(chat), int(message_id))] = None
 
@@ -82,10 +86,13 @@ class IngressStore:
             for user, p in self._users.items()
         }
         quota = {str(user): [day, count] for user, (day, count) in self._quota.items()}
+        refunds = {str(user): [day, count] for user, (day, count) in self._refunds.items()}
         seen = [list(key) for key in self._seen]
-        return orjson.dumps(
-            {"version": FORMAT_VERSION, "users": users, "quota": quota, "seen": seen}
-        )
+        state: dict[str, Any] = {"version": FORMAT_VERSION, "users": users, "quota": quota}
+        if refunds:
+            state["refunds"] = refunds
+        state["seen"] = seen
+        return orjson.dumps(state)
 
     def save(self, snapshot: bytes | None = None) -> None:
         """Write atomically (call from a worker thread with a snapshot taken on the loop)."""
@@ -123,6 +130,7 @@ class IngressStore:
         """/delete: everything kept about this user and chat."""
         self._users.pop(user, None)
         self._quota.pop(user, None)
+        self._refunds.pop(user, None)
         for key in [k for k in self._seen if k[0] == chat]:
             del self._seen[key]
         self.dirty = True
@@ -159,6 +167,24 @@ class IngressStore:
         self.dirty = True
         return True
 
+    def refund_quota(self, user: UserRef, day: str, max_refunds: int) -> bool:
+        """Give back one review taken on `day` by a request that ended without a review.
+        At most `max_refunds` a day per user, so endless rejected uploads stay bounded
+        (after that they count like reviews). False when nothing was given back."""
+        self._forget_quota_before(day)
+        seen_day, count = self._quota.get(user, (day, 0))
+        if seen_day != day or count <= 0:
+            return False  # charged on another day, or never charged (an admin)
+        refund_day, refunds = self._refunds.get(user, (day, 0))
+        if refund_day != day:
+            refunds = 0
+        if refunds >= max_refunds:
+            return False
+        self._quota[user] = (day, count - 1)
+        self._refunds[user] = (day, refunds + 1)
+        self.dirty = True
+        return True
+
     def _forget_quota_before(self, day: str) -> None:
         """A count of an earlier day is worth nothing today: drop those once a day, so the
         table (and the snapshot written on every request) holds today's users, not every user
@@ -169,7 +195,10 @@ class IngressStore:
         stale = [user for user, (seen_day, _) in self._quota.items() if seen_day < day]
         for user in stale:
             del self._quota[user]
-        if stale:
+        stale_refunds = [user for user, (seen_day, _) in self._refunds.items() if seen_day < day]
+        for user in stale_refunds:
+            del self._refunds[user]
+        if stale or stale_refunds:
             self.dirty = True
 
     def knows_user(self, user: UserRef) -> bool:

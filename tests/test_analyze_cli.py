@@ -113,3 +113,58 @@ def test_llm_failure_still_prints_a_review(server: OpenAIServer) -> None:
     assert "http_401" in proc.stderr and "rule-based review" in proc.stderr
     assert "sk-bad" not in proc.stderr + proc.stdout
     assert TEXTS["rules_note"]["en"] in proc.stdout
+
+
+def test_devices_and_directories_get_a_one_line_error(tmp_path: Path) -> None:
+    for target, kind in (("/dev/zero", "a device"), (str(tmp_path), "a directory")):
+        proc = analyze(target)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.strip().splitlines() == [
+            f"resumebek analyze: {target} is {kind}, not a file"
+        ]
+
+
+def test_file_over_max_file_mb_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as handle:  # sparse 3 MB of zeros: refused by its size alone
+        handle.truncate(3 * 1024 * 1024)
+    proc = analyze("--json", str(big), MAX_FILE_MB="2")
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["outcome"] == "too_large"
+    proc = analyze(str(big), MAX_FILE_MB="2")
+    assert "2 MB" in proc.stdout
+
+
+def _plain_rejection(reason: str, lang: str) -> str:
+    import html
+    import re
+
+    from resumebek.domain.rejections import rejection_html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", rejection_html(reason, lang)))  # type: ignore[arg-type]
+
+
+def test_rejection_answers_in_the_language_of_the_text(tmp_path: Path) -> None:
+    short_kk = ROOT / "tests" / "fixtures" / "documents" / "text_kazakh_short.txt"
+    proc = analyze(str(short_kk))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.strip() == _plain_rejection("too_short", "kk")
+    assert analyze(str(short_kk), "--lang", "ru").stdout.strip() == _plain_rejection(
+        "too_short", "ru"
+    )
+    emoji = tmp_path / "emoji.txt"
+    emoji.write_text("👍 🙂 🚀", encoding="utf-8")  # no language to go by: English
+    assert analyze(str(emoji), DEFAULT_LANGUAGE="ru").stdout.strip() == _plain_rejection(
+        "too_short", "en"
+    )
+
+
+def test_a_text_far_longer_than_a_resume_is_not_reviewed(tmp_path: Path) -> None:
+    from tests.test_review_rules import RU
+
+    long = tmp_path / "long.txt"
+    long.write_text((RU + "\n\n") * (200_000 // len(RU) + 1), encoding="utf-8")
+    proc = analyze("--json", str(long))
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["outcome"] == "too_many_pages" and data["review"] is None

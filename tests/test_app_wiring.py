@@ -212,3 +212,20 @@ def test_giving_up_ends_with_a_line_naming_the_failed_actor() -> None:
     assert "telegram (KeyError)" in line and "telegram.start_failed" in line
     assert "outbox" not in line
     assert gave_up_summary([row("outbox", "stopped", None)]) is None
+
+
+async def test_a_request_that_crashed_twice_gives_its_quota_back() -> None:
+    from resumebek.messages import Requester, RequestSettled, TextReceived
+
+    boxes: dict[str, Mailbox[Any]] = {
+        "outbox": Mailbox("outbox", 10),
+        "analytics": Mailbox("analytics", 10),
+        "ingress": Mailbox("ingress", 10),
+    }
+    handler = app.dead_letter_handler(boxes, FakeClock())
+    who = Requester(chat=ChatRef(5), user=UserRef(5), ui_language="ru")
+    request = TextReceived(trace="ab12", who=who, message_id=1, text="...", received_at=0.0)
+    await handler("extractor", request, "ValueError")
+    assert await boxes["ingress"].receive() == RequestSettled(
+        trace="ab12", user=UserRef(5), reviewed=False
+    )

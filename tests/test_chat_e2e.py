@@ -123,7 +123,7 @@ def test_chat_answers_every_kind_of_input(tmp_path: Path) -> None:
     script = f"hello\n/frobnicate\n/send {big}\n/language\n/press lang:kk\n/help\n"
     actions, _ = run_chat(tmp_path, script)
     texts = [a["text"] for a in actions if a["action"] == "send"]
-    assert t("short_text_hint", "en") in texts
+    assert t("send_resume_hint", "en") in [a["html"] for a in actions if a["action"] == "send"]
     assert t("unknown_command", "en") in texts
     assert any(x.startswith("That file is too large") for x in texts)
     assert texts[-1].startswith("Қалай пайдалану")  # /help after choosing Kazakh
@@ -272,3 +272,28 @@ def test_a_signal_ends_chat_while_stdin_is_still_open(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_failed_uploads_do_not_use_up_the_daily_quota(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    pdf = tmp_path / "cv.pdf"
+    pdf.write_bytes(RESUME.read_bytes())
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024))
+    script = f"/send {empty}\n" * 4 + f"/send {big}\n/send {pdf}\n"
+    actions, _ = run_chat(tmp_path, script, lang="ru", USER_DAILY_LIMIT="3", MAX_FILE_MB="2")
+    texts = [a["text"] for a in actions if a["action"] in ("send", "edit")]
+    assert not any(t("quota_reached", "ru", limit=3) == x for x in texts)
+    assert sum("пустой" in x for x in texts) == 4  # the empty files: "empty, please re-send"
+    reviews = [  # the real resume is reviewed: its ⏳ edited into a review with 👍/👎
+        a
+        for a in actions
+        if a["action"] == "edit" and any(b.get("data") == "rate:up:rules:ru" for b in a["buttons"])
+    ]
+    assert len(reviews) == 1 and len(reviews[0]["text"]) > 300
+    events = analytics_events(tmp_path)
+    received = {e["trace"] for e in events if e["event"] == "resume_received"}
+    rejected = {e["trace"] for e in events if e["event"] == "resume_rejected"}
+    assert len(rejected) == 5 and rejected <= received  # the too-large file counts as received
+    assert len(received) == 6

@@ -12,6 +12,7 @@ import docx
 import pytest
 
 from resumebek.domain.cleaning import clean_text, is_garbage, normalize_chars
+from resumebek.domain.rejections import rejection_html
 from services.documents import decode_text, extract_bytes, sniff
 from services.ports import Extraction
 from tests.docgen import build_pdf, docx_from_body, para, save, text_lines
@@ -95,7 +96,7 @@ def test_sniff_zip_family() -> None:
             "lockfile",
         ),
         (b"\xff\xd8\xff\xe0\0\x10JFIF\0" * 10, "cv.pdf", "unsupported_format", "image"),
-        (b"", "cv.pdf", "no_text", "pdf"),
+        (b"", "cv.pdf", "corrupt", "pdf"),
         (b"%PDF-1.7\n1 0 obj\n<<", "cv.pdf", "corrupt", "pdf"),
         (b"PK\x03\x04broken zip", "cv.docx", "corrupt", "docx"),
         (
@@ -111,6 +112,26 @@ def test_sniff_zip_family() -> None:
 def test_format_is_decided_by_content(data: bytes, name: str, outcome: str, fmt: str) -> None:
     ex = extract(data, name)
     assert (ex.outcome, ex.format) == (outcome, fmt)
+
+
+@pytest.mark.parametrize("name", ["cv.txt", "cv.pdf", "cv.docx", "cv"])
+@pytest.mark.parametrize("data", [b"", b"  \r\n\t "])
+def test_empty_file_is_an_incomplete_upload_not_a_scan(data: bytes, name: str) -> None:
+    assert extract(data, name).outcome == "corrupt"
+    assert "empty" in rejection_html("corrupt", "en")
+    assert "пустой" in rejection_html("corrupt", "ru") and "бос" in rejection_html("corrupt", "kk")
+
+
+@pytest.mark.parametrize("text", ["👍👍👍", "🙂 🚀 ✅\n😀", "12345 — 67 / 89", "••• ★★★"])
+def test_text_file_without_letters_is_too_short(text: str) -> None:
+    assert extract(text.encode("utf-8"), "cv.txt").outcome == "too_short"
+
+
+def test_text_file_far_longer_than_a_resume_is_too_many_pages() -> None:
+    resume = "Experience: data analyst intern at Test Bank, built dashboards in SQL.\n"
+    ex = extract((resume * 3000).encode("utf-8"), "cv.txt")  # ~200,000 characters
+    assert (ex.outcome, ex.text) == ("too_many_pages", "")
+    assert extract((resume * 100).encode("utf-8"), "cv.txt").outcome == "ok"
 
 
 def test_too_large_is_refused_before_parsing() -> None:
@@ -134,6 +155,21 @@ KK_RU = "Түйіндеме. Білімі: ҚазҰУ, 2020–2024. Опыт р�
 )
 def test_decode_unicode_variants(data: bytes) -> None:
     assert decode_text(data) == KK_RU
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_decode_bomless_utf16_cyrillic(codec: str) -> None:
+    # Cyrillic code units have no NUL byte: only spaces and line ends give UTF-16 away
+    assert decode_text(KK_RU.encode(codec)) == KK_RU
+    short = "Резюме\nОпыт работы"
+    assert decode_text(short.encode(codec)) == short
+    assert sniff(short.encode(codec)) == "txt"
+
+
+def test_binary_with_one_sided_nuls_is_not_utf16() -> None:
+    noise = bytes((i * 7919) % 251 or 1 for i in range(0, 2000, 2))
+    data = b"".join(bytes([b, 0 if i % 50 == 0 else 0x9A]) for i, b in enumerate(noise))
+    assert decode_text(data) is None
 
 
 def test_decode_windows_1251_with_crlf() -> None:

@@ -25,6 +25,7 @@ from resumebek.messages import (
     Language,
     Outgoing,
     Requester,
+    RequestSettled,
     ResumeExtracted,
     TextReceived,
     UserRef,
@@ -145,6 +146,7 @@ class Harness:
         self.analyzer: WaitingRecorder[ResumeExtracted] = WaitingRecorder("analyzer")
         self.outbox: WaitingRecorder[Outgoing | ChatAction] = WaitingRecorder("outbox")
         self.analytics: Recorder[AnalyticsEvent] = Recorder("analytics")
+        self.ingress: Recorder[RequestSettled] = Recorder("ingress")
         self.clock = FakeClock()
         self.extractor = FakeExtractor(result, gate=gate)
         self.download = download or downloader()[0]
@@ -168,6 +170,7 @@ class Harness:
             clock=self.clock,
             settings=self.settings,
             concurrency=2,
+            to_ingress=self.ingress,
         )
 
     @property
@@ -208,7 +211,9 @@ async def test_oversized_document_is_refused_without_download() -> None:
     assert reply.kind == "rejection" and reply.language == "kk"
     assert reply.html == rejection_html("too_large", "kk", format="unknown")
     assert "10 МБ" in reply.html
-    [rejected] = h.events("resume_rejected")
+    received, rejected = h.analytics.items
+    assert (received.name, rejected.name) == ("resume_received", "resume_rejected")
+    assert received.fields == {"format": "pdf", "size_bucket": ">=5MB"}
     assert rejected.fields["reason"] == "too_large"
 
 
@@ -235,6 +240,7 @@ async def test_gateway_refusing_a_large_file_is_too_large() -> None:
     await h.run(document(lang="en"))
     [reply] = h.replies
     assert reply.html == rejection_html("too_large", "en", format="unknown")
+    assert [e.name for e in h.analytics.items] == ["resume_received", "resume_rejected"]
 
 
 @pytest.mark.parametrize(
@@ -389,4 +395,86 @@ def test_run_signature_is_keyword_only() -> None:
         "clock",
         "settings",
         "concurrency",
+        "to_ingress",  # optional (quota refunds): the brief's signature still works
     }
+    assert params["to_ingress"].default is None
+
+
+def text_message(text: str, *, lang: Language = "en") -> TextReceived:
+    return TextReceived(
+        trace="t-long", who=who(lang), message_id=9, text=text, received_at=1_780_000_000.0
+    )
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+async def test_text_far_longer_than_a_resume_is_refused_not_reviewed(lang: Language) -> None:
+    repeated = (RESUME + "\n\n") * (200_000 // len(RESUME) + 1)  # a resume pasted ~500 times
+    h = Harness(ok())
+    await h.run(text_message(repeated, lang=lang))
+    assert h.analyzer.items == []  # never reaches the analyzer (nor the LLM)
+    [reply] = h.replies
+    assert reply.html == rejection_html("too_many_pages", lang)
+    [rejected] = h.events("resume_rejected")
+    assert rejected.fields["reason"] == "too_many_pages"
+
+
+async def test_document_text_far_longer_than_a_resume_is_refused() -> None:
+    h = Harness(ok(text=RESUME * 100, fmt="txt"))
+    await h.run(document(lang="en"))
+    assert h.analyzer.items == []
+    [reply] = h.replies
+    assert reply.html == rejection_html("too_many_pages", "en")
+
+
+async def test_a_long_but_real_resume_is_still_reviewed() -> None:
+    h = Harness(ok(text=RESUME * 20))  # ~9,000 characters: a long resume, not a book
+    await h.run(document())
+    assert len(h.analyzer.items) == 1 and h.replies == []
+
+
+def test_too_many_pages_text_fits_pasted_text_too() -> None:
+    for lang in ("kk", "ru", "en"):
+        html = rejection_html("too_many_pages", lang)
+        assert "PDF" in html and "DOCX" in html
+    assert "characters" in rejection_html("too_many_pages", "en")
+    assert "знаков" in rejection_html("too_many_pages", "ru")
+    assert "таңба" in rejection_html("too_many_pages", "kk")
+
+
+async def test_only_a_review_keeps_its_quota() -> None:
+    h = Harness(ok())
+    await h.run(document("t1"))
+    assert len(h.analyzer.items) == 1
+    assert h.ingress.items == [RequestSettled(trace="t1", user=UserRef(42), reviewed=True)]
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        Extraction(outcome="corrupt", format="pdf"),
+        Extraction(outcome="no_text", format="pdf"),
+        ok(COVER_LETTER),  # not a resume: "analyze anyway" is charged when pressed
+    ],
+)
+async def test_a_rejected_document_gives_its_quota_back(result: Extraction) -> None:
+    h = Harness(result)
+    await h.run(document("t1", user=7))
+    assert h.analyzer.items == []
+    assert h.ingress.items == [RequestSettled(trace="t1", user=UserRef(7), reviewed=False)]
+
+
+async def test_refused_downloads_and_short_texts_give_their_quota_back() -> None:
+    h = Harness(ok(), download=downloader(error=DeliveryError("network"))[0])
+    short = TextReceived(trace="t2", who=who(), message_id=1, text="hi there", received_at=0.0)
+    expired = AnalyzeAnyway(trace="t3", who=who(), token="0123456789abcdef")
+    await h.run(document("t1"), short, expired, document("t4", size=h.settings.max_file_bytes + 1))
+    assert sorted(r.trace for r in h.ingress.items) == ["t1", "t2", "t3", "t4"]
+    assert not any(r.reviewed for r in h.ingress.items)
+
+
+async def test_a_full_ingress_mailbox_never_blocks_the_extractor() -> None:
+    h = Harness(Extraction(outcome="corrupt", format="pdf"))
+    h.ingress.closed = True  # send_nowait refuses: the refund is dropped, nothing waits
+    await h.run(document("t1"))
+    [reply] = h.replies
+    assert reply.kind == "rejection"

@@ -24,6 +24,7 @@ from resumebek.messages import (
     IncomingMessage,
     Language,
     Outgoing,
+    RequestSettled,
     TextReceived,
     Update,
     UserRef,
@@ -103,13 +104,14 @@ class Harness:
         self.followup: Recorder[CancelFollowUp] = Recorder()
         self.analytics: Recorder[AnalyticsEvent] = Recorder()
         self.summaries: list[tuple[float, Language]] = []
+        self.waits = ingress.QuotaWaits()  # kept across runs, as the app keeps it
 
     def summary(self, settings: Settings, now: float, lang: Language) -> tuple[str, bytes]:
         self.summaries.append((now, lang))
         return "<b>Today</b>: 3 reviews", b"<html>report</html>"
 
-    async def run(self, *updates: Update) -> None:
-        inbox: Mailbox[Update] = Mailbox("ingress", 100)
+    async def run(self, *updates: Update | RequestSettled) -> None:
+        inbox: Mailbox[Update | RequestSettled] = Mailbox("ingress", 100)
         for u in updates:
             await inbox.send(u)
         inbox.close()
@@ -125,9 +127,15 @@ class Harness:
                 queue_depth=lambda: self.depth,
                 store=self.store,
                 admin_summary=self.summary,
+                waits=self.waits,
             )
         for ev in self.analytics.items:  # the analytics writer would drop an invalid event
             assert validate_fields(ev.name, ev.fields) is None, ev.name
+
+    def store_day(self) -> str:
+        from datetime import datetime
+
+        return datetime.fromtimestamp(self.clock.now(), self.settings.zone).date().isoformat()
 
     def replies(self) -> list[Outgoing]:
         return [m for m in self.outbox.items if isinstance(m, Outgoing)]
@@ -212,8 +220,11 @@ async def test_48mb_document_refused_from_declared_size() -> None:
     (reply,) = h.replies()
     assert reply.language == "kk" and reply.html == t("too_large", "kk", size_mb="46", max_mb="10")
     assert h.extractor.items == []
-    assert h.events() == ["resume_rejected"]
-    assert h.analytics.items[0].fields["reason"] == "too_large"
+    # received first, then rejected: stats never show more rejected than received
+    assert h.events() == ["resume_received", "resume_rejected"]
+    received, rejected = h.analytics.items
+    assert received.fields == {"format": "pdf", "size_bucket": ">=5MB"}
+    assert rejected.fields["reason"] == "too_large" and received.trace == rejected.trace
 
 
 async def test_photo_of_a_resume_gets_send_a_document() -> None:
@@ -249,20 +260,123 @@ async def test_duplicate_update_is_processed_once_even_after_restart(tmp_path: P
 async def test_short_text_gets_a_hint_and_resume_text_is_reviewed() -> None:
     h = Harness()
     await h.run(msg(text="hello"), msg(text=RESUME_TEXT, mid=2))
-    assert h.replies()[0].html == t("short_text_hint", "en")
+    assert h.replies()[0].html == t("send_resume_hint", "en")
     (request,) = h.extractor.items
     assert isinstance(request, TextReceived) and request.text == RESUME_TEXT
 
 
 async def test_daily_quota_then_next_day() -> None:
     h = Harness()
-    await h.run(*[msg(text=RESUME_TEXT, mid=i) for i in range(1, 5)])
+    for i in range(1, 4):
+        await h.run(msg(text=RESUME_TEXT, mid=i))
+        await h.run(settle(h, reviewed=True))
+    await h.run(msg(text=RESUME_TEXT, mid=4))
     assert len(h.extractor.items) == 3
     assert h.replies()[-1].html == t("quota_reached", "en", limit=3)
     assert h.events() == ["quota_hit"]
     h.clock.advance(24 * 3600)
     await h.run(msg(text=RESUME_TEXT, mid=5))
     assert len(h.extractor.items) == 4
+
+
+def settle(h: Harness, *, reviewed: bool, index: int = -1) -> RequestSettled:
+    """What the extractor reports about the request it got `index`-th."""
+    request = h.extractor.items[index]
+    return RequestSettled(trace=request.trace, user=request.who.user, reviewed=reviewed)
+
+
+async def test_requests_that_end_without_a_review_give_their_quota_back() -> None:
+    h = Harness()  # limit 3
+    for i in range(1, 11):  # ten rejected uploads, one after another
+        await h.run(msg("document", mid=i))
+        await h.run(settle(h, reviewed=False))
+    await h.run(msg(text=RESUME_TEXT, mid=20))
+    assert len(h.extractor.items) == 11 and "quota_hit" not in h.events()
+    await h.run(settle(h, reviewed=True))
+    for i in range(21, 23):
+        await h.run(msg(text=RESUME_TEXT, mid=i))
+        await h.run(settle(h, reviewed=True))
+    await h.run(msg(text=RESUME_TEXT, mid=23))  # three reviews: the limit
+    assert len(h.extractor.items) == 13
+    assert h.replies()[-1].html == t("quota_reached", "en", limit=3)
+
+
+async def test_a_burst_over_the_limit_waits_for_the_earlier_requests() -> None:
+    h = Harness()  # limit 3: four files at once, the first three still undecided
+    await h.run(*[msg("document", mid=i) for i in range(1, 5)], msg(text=RESUME_TEXT, mid=5))
+    assert len(h.extractor.items) == 3 and "quota_hit" not in h.events()
+    first, second, third = (settle(h, reviewed=False, index=i) for i in range(3))
+    await h.run(first)  # one unit back: the fourth file goes on, the text still waits
+    assert len(h.extractor.items) == 4
+    assert isinstance(h.extractor.items[3], DocumentReceived)
+    await h.run(second)
+    assert isinstance(h.extractor.items[4], TextReceived)  # in the order they were sent
+    await h.run(third, settle(h, reviewed=True, index=3), settle(h, reviewed=True, index=4))
+    await h.run(msg(text=RESUME_TEXT, mid=6))
+    assert len(h.extractor.items) == 6  # third refunded: one more fits
+    await h.run(msg(text=RESUME_TEXT, mid=7))  # 3 reviews, the last undecided: held
+    await h.run(settle(h, reviewed=True))  # decided: the held one is refused
+    assert len(h.extractor.items) == 6
+    assert h.replies()[-1].html == t("quota_reached", "en", limit=3)
+    assert h.events().count("quota_hit") == 1
+
+
+async def test_a_request_never_reported_on_stops_holding_others() -> None:
+    h = Harness()
+    await h.run(*[msg(text=RESUME_TEXT, mid=i) for i in range(1, 4)])  # all undecided
+    await h.run(msg(text=RESUME_TEXT, mid=4))  # held behind them
+    h.clock.advance(ingress.UNDECIDED_TTL_S + 1)  # their reports were lost
+    await h.run(msg(text=RESUME_TEXT, mid=5))
+    quota = t("quota_reached", "en", limit=3)
+    assert [r.html for r in h.replies()][-2:] == [quota, quota]  # both answered, in order
+    assert len(h.extractor.items) == 3
+
+
+async def test_refunds_are_bounded_per_day_and_never_go_below_zero() -> None:
+    h = Harness()
+    await h.run(RequestSettled(trace="x", user=UserRef(42), reviewed=False))  # nothing charged
+    assert h.store.take_quota(UserRef(42), h.store_day(), 3)
+    cap = ingress.MAX_REFUNDS_PER_DAY
+    for i in range(cap + 2):
+        await h.run(msg("document", mid=100 + i))
+        await h.run(settle(h, reviewed=False))
+    # after `cap` refunds a rejected upload counts: the quota runs out again
+    await h.run(msg("document", mid=99))
+    assert h.replies()[-1].html == t("quota_reached", "en", limit=3)
+    assert h.events().count("quota_hit") == 1
+    h.clock.advance(24 * 3600)  # a new day: a refund for yesterday's charge gives nothing
+    await h.run(settle(h, reviewed=False))
+    await h.run(*[msg(text=RESUME_TEXT, mid=300 + i) for i in range(3)])
+    await h.run(*[settle(h, reviewed=True, index=-i) for i in (1, 2, 3)])
+    await h.run(msg(text=RESUME_TEXT, mid=400))
+    assert h.replies()[-1].html == t("quota_reached", "en", limit=3)
+
+
+async def test_analyze_anyway_is_charged_when_pressed() -> None:
+    h = Harness()
+    await h.run(msg(text=RESUME_TEXT, mid=1))
+    await h.run(settle(h, reviewed=False))  # "not a resume": refunded
+    for _ in range(3):
+        await h.run(press("anyway:0123456789abcdef"))
+        await h.run(settle(h, reviewed=True))
+    assert sum(isinstance(m, AnalyzeAnyway) for m in h.extractor.items) == 3
+    await h.run(press("anyway:0123456789abcdef"))  # the fourth review today
+    assert sum(isinstance(m, AnalyzeAnyway) for m in h.extractor.items) == 3
+    assert h.replies()[-1].html == t("quota_reached", "en", limit=3)
+    answers = [m for m in h.outbox.items if isinstance(m, CallbackAnswer)]
+    assert len(answers) == 4 and answers[-1].clear_buttons_of is None
+
+
+def test_refunds_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "ingress_state.json"
+    store = IngressStore(path)
+    day = "2026-12-03"
+    assert store.take_quota(UserRef(1), day, 3) and store.refund_quota(UserRef(1), day, 1)
+    assert store.take_quota(UserRef(1), day, 3)
+    store.save()
+    again = IngressStore.load(path)
+    assert not again.refund_quota(UserRef(1), day, 1)  # the one refund was used
+    assert again.refund_quota(UserRef(1), day, 2)
 
 
 async def test_admin_has_no_quota() -> None:
@@ -406,7 +520,7 @@ class _FailsOnce(Recorder[DocumentReceived | TextReceived | AnalyzeAnyway]):
 async def test_an_update_redelivered_after_a_crash_is_not_taken_for_a_duplicate() -> None:
     h = Harness()
     h.extractor = _FailsOnce()
-    inbox: Mailbox[Update] = Mailbox("ingress", 10)
+    inbox: Mailbox[Update | RequestSettled] = Mailbox("ingress", 10)
     await inbox.send(msg(text=RESUME_TEXT))
 
     async def incarnation() -> None:
@@ -429,3 +543,37 @@ async def test_an_update_redelivered_after_a_crash_is_not_taken_for_a_duplicate(
         inbox.close()
         await incarnation()
     assert [type(m).__name__ for m in h.extractor.items] == ["TextReceived"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("hi", "en"),
+        ("Привет, посмотри моё резюме", "ru"),
+        ("👍", "ru"),
+        ("Сәлем, түйіндемемді қарап беріңізші", "kk"),
+        ("Hello! Can you check my resume please?", "en"),
+    ],
+)
+async def test_greeting_or_emoji_gets_how_to_send_a_resume(text: str, lang: Language) -> None:
+    h = Harness()
+    await h.run(msg(text=text, lang=lang))
+    (reply,) = h.replies()  # one answer, in the user's language
+    assert reply.html == t("send_resume_hint", lang)
+    assert h.extractor.items == [] and h.events() == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Иван Петров, опыт: стажёр Kaspi 2023, навыки: Excel",
+        "Education: KBTU 2020-2024\nSkills: Python",
+        "aruzhan@mail.kz +7 701 123 45 67",
+        "Experience: intern at Kaspi",
+    ],
+)
+async def test_a_too_short_resume_attempt_is_told_it_is_too_short(text: str) -> None:
+    h = Harness()
+    await h.run(msg(text=text))
+    (reply,) = h.replies()
+    assert reply.html == t("short_text_hint", "en")

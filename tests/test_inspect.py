@@ -75,3 +75,17 @@ def test_human_output() -> None:
     assert proc.returncode == 0
     assert "docx_table_only.docx: ok format=docx" in proc.stdout
     assert "resume=yes" in proc.stdout and "language=en" in proc.stdout
+
+
+def test_devices_directories_and_oversized_files_are_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:  # sparse: 11 MB declared, nothing to read if refused
+        handle.truncate(11 * 1024 * 1024)
+    proc = inspect("--json", "/dev/zero", str(tmp_path), str(big))
+    assert proc.returncode == 0, proc.stderr
+    zero, directory, oversized = (json.loads(line) for line in proc.stdout.splitlines())
+    assert "not a regular file" in zero["error"] and "device" in zero["error"]
+    assert "directory" in directory["error"]
+    assert oversized["outcome"] == "too_large" and "error" not in oversized
+    human = inspect("/dev/zero")
+    assert human.stdout.strip() == "/dev/zero: error: not a regular file (a device)"

@@ -22,9 +22,9 @@ import anyio
 
 from resumebek import metrics
 from resumebek.config import Settings
-from resumebek.domain.cleaning import clean_text, count_words
+from resumebek.domain.cleaning import clean_text, count_words, longer_than_resume
 from resumebek.domain.detection import ResumeVerdict, detect_resume
-from resumebek.domain.events import event, size_bucket
+from resumebek.domain.events import declared_format, event, size_bucket
 from resumebek.domain.language import LanguageGuess, detect_language
 from resumebek.domain.rejections import (
     analyze_anyway_label,
@@ -44,6 +44,7 @@ from resumebek.messages import (
     Outgoing,
     RejectReason,
     Requester,
+    RequestSettled,
     ResumeExtracted,
     TextReceived,
 )
@@ -138,6 +139,7 @@ class _Deps:
     clock: Clock
     settings: Settings
     cache: AnywayCache
+    to_ingress: Address[RequestSettled] | None = None
 
 
 async def run(
@@ -151,8 +153,11 @@ async def run(
     clock: Clock,
     settings: Settings,
     concurrency: int,
+    to_ingress: Address[RequestSettled] | None = None,
 ) -> None:
+    """`to_ingress`: told how each request was decided (the daily quota lives there)."""
     deps = _Deps(
+        to_ingress=to_ingress,
         to_analyzer=to_analyzer,
         to_outbox=to_outbox,
         to_analytics=to_analytics,
@@ -191,6 +196,7 @@ async def _handle(msg: Inbound, deps: _Deps) -> None:
 async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
     settings = deps.settings
     if msg.size > settings.max_file_bytes:
+        _received(msg, declared_format(msg.file_name, msg.mime_type), msg.size, deps)
         await _reject(msg.trace, msg.who, "too_large", "unknown", deps)
         return
     await _typing(msg.trace, msg.who, deps)
@@ -201,6 +207,7 @@ async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
     except ExtractionError as exc:  # the gateway refused it, e.g. larger than declared
         reason = _reason(exc.reason)
         log.info("extract.download_refused trace=%s reason=%s", msg.trace, reason)
+        _received(msg, declared_format(msg.file_name, msg.mime_type), msg.size, deps)
         await _reject(msg.trace, msg.who, reason, "unknown", deps)
         return
     except (DeliveryError, OSError, TimeoutError) as exc:
@@ -219,17 +226,7 @@ async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
         len(data),
         int((time.perf_counter() - started) * 1000),
     )
-    _analytics(
-        deps,
-        event(
-            "resume_received",
-            at=deps.clock.now(),
-            user=msg.who.user,
-            trace=msg.trace,
-            format=str(extraction.format),
-            size_bucket=size_bucket(len(data)),
-        ),
-    )
+    _received(msg, str(extraction.format), len(data), deps)
     if extraction.outcome != "ok":
         await _reject(msg.trace, msg.who, extraction.outcome, str(extraction.format), deps)
         return
@@ -244,6 +241,22 @@ async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
     )
 
 
+def _received(msg: DocumentReceived, format: str, size: int, deps: _Deps) -> None:
+    """resume_received: sent for every document, before any resume_rejected, so stats
+    never show more rejected than received."""
+    _analytics(
+        deps,
+        event(
+            "resume_received",
+            at=deps.clock.now(),
+            user=msg.who.user,
+            trace=msg.trace,
+            format=format,
+            size_bucket=size_bucket(size),
+        ),
+    )
+
+
 async def _download_failed(msg: DocumentReceived, deps: _Deps, *, kind: str) -> None:
     lang = msg.who.ui_language
     await deps.to_outbox.send(
@@ -255,6 +268,7 @@ async def _download_failed(msg: DocumentReceived, deps: _Deps, *, kind: str) -> 
             html=download_failed_html(lang),
         )
     )
+    _settle(msg.trace, msg.who, deps, reviewed=False)
     _analytics(
         deps,
         event(
@@ -311,6 +325,9 @@ async def _classify(
     received_at: float,
     deps: _Deps,
 ) -> None:
+    if longer_than_resume(text):  # documents and pasted text alike: never to the LLM
+        await _reject(trace, who, "too_many_pages", format, deps)
+        return
     verdict = detect_resume(text)
     guess = detect_language(text)
     log.info(
@@ -320,6 +337,7 @@ async def _classify(
         guess.language,
     )
     if verdict.is_resume(deps.settings.resume_threshold):
+        _settle(trace, who, deps, reviewed=True)
         await deps.to_analyzer.send(
             _extracted(
                 trace=trace,
@@ -362,6 +380,7 @@ async def _on_anyway(msg: AnalyzeAnyway, deps: _Deps) -> None:
                 html=anyway_expired_html(lang),
             )
         )
+        _settle(msg.trace, msg.who, deps, reviewed=False)
         _analytics(
             deps,
             event(
@@ -375,6 +394,7 @@ async def _on_anyway(msg: AnalyzeAnyway, deps: _Deps) -> None:
         )
         return
     log.info("extract.anyway trace=%s", msg.trace)
+    _settle(msg.trace, msg.who, deps, reviewed=True)
     await deps.to_analyzer.send(
         _extracted(
             trace=msg.trace,
@@ -444,6 +464,7 @@ async def _reject(
             buttons=buttons,
         )
     )
+    _settle(trace, who, deps, reviewed=False)
     metrics.REJECTIONS.labels(reason=reason).inc()
     _analytics(
         deps,
@@ -457,6 +478,16 @@ async def _reject(
         ),
     )
     log.info("extract.rejected trace=%s reason=%s format=%s", trace, reason, format)
+
+
+def _settle(trace: str, who: Requester, deps: _Deps, *, reviewed: bool) -> None:
+    """Tell ingress how this request ended: without a review it gives the daily-quota unit
+    back. Never blocks (ingress may be waiting to hand us the next request); a drop only
+    leaves one unit charged."""
+    if deps.to_ingress is not None and not deps.to_ingress.send_nowait(
+        RequestSettled(trace=trace, user=who.user, reviewed=reviewed)
+    ):
+        log.warning("extract.settle_dropped trace=%s", trace)
 
 
 async def _typing(trace: str, who: Requester, deps: _Deps) -> None:

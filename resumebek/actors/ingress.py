@@ -3,20 +3,28 @@
 Consumes IncomingMessage / IncomingCallback (translated by a gateway). Answers commands,
 checks private chat, duplicates, file size and the daily quota, then hands documents and
 resume-length text to the extractor (with a ⏳ placeholder for the outbox), cancellations
-to followup and clicks to analytics. Remembers preferences in an IngressStore.
+to followup and clicks to analytics. Remembers preferences in an IngressStore. The quota is
+charged when a request is accepted and given back when the extractor reports it ended
+without a review (RequestSettled), so only reviews use up USER_DAILY_LIMIT. A request over
+the limit while earlier ones of that user are still undecided is held until they are.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 import anyio
 
 from resumebek.config import Settings
 from resumebek.domain.cleaning import count_words
-from resumebek.domain.events import event
+from resumebek.domain.detection import detect_resume
+from resumebek.domain.events import declared_format, event, size_bucket
 from resumebek.domain.photo_offer import clean_campaign
 from resumebek.domain.texts import LANGUAGE_NAMES, pick_language, t
 from resumebek.messages import (
@@ -35,6 +43,7 @@ from resumebek.messages import (
     Outgoing,
     OutKind,
     Requester,
+    RequestSettled,
     Scalar,
     TextReceived,
     Update,
@@ -59,6 +68,44 @@ def looks_like_resume_text(text: str) -> bool:
     return words >= RESUME_MIN_WORDS or (lines >= 3 and words >= RESUME_MIN_WORDS_MULTILINE)
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|20[0-4]\d)(?!\d)")
+
+
+def looks_like_resume_attempt(text: str) -> bool:
+    """A short text with something of a resume in it (a section word, contacts, a title,
+    a year): it is told "too short". A greeting, a question or an emoji is not: it gets
+    the hint on how to send a resume."""
+    if _YEAR.search(text):
+        return True
+    signals = detect_resume(text).signals
+    return any(not s.startswith("not:") and s != "compact" for s in signals)
+
+
+# Rejected requests given back per user and day. Beyond it a rejected upload counts like
+# a review, so a script sending junk still stops at USER_DAILY_LIMIT + this many.
+MAX_REFUNDS_PER_DAY = 30
+MAX_HELD_PER_USER = 20  # over-limit requests waiting for earlier ones to be decided
+UNDECIDED_TTL_S = 600.0  # a request never reported on (a dropped message) stops holding others
+
+
+@dataclass(slots=True)
+class _Held:
+    """A request over the daily limit, waiting for the user's undecided ones."""
+
+    who: Requester
+    trace: str
+    proceed: Callable[[], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class QuotaWaits:
+    """Memory only, kept by the composition root across restarts of the actor (like the
+    store): charged requests not yet reported on, and the requests held behind them."""
+
+    undecided: dict[int, dict[str, float]] = field(default_factory=dict)  # user → trace → at
+    held: dict[int, deque[_Held]] = field(default_factory=dict)
+
+
 AdminSummary = Callable[[Settings, float, Language], tuple[str, bytes]]
 
 
@@ -76,6 +123,7 @@ class _Ingress:
         queue_note_after: int,
         store: IngressStore,
         admin_summary: AdminSummary | None,
+        waits: QuotaWaits,
     ) -> None:
         self.to_extractor = to_extractor
         self.to_outbox = to_outbox
@@ -87,6 +135,8 @@ class _Ingress:
         self.queue_note_after = queue_note_after
         self.store = store
         self.admin_summary = admin_summary
+        self.undecided = waits.undecided
+        self.held = waits.held
 
     # ------------------------------------------------------------ helpers
 
@@ -177,8 +227,10 @@ class _Ingress:
         elif msg.kind == "text":
             if looks_like_resume_text(msg.text):
                 await self.on_resume_text(msg, who, trace)
-            else:
+            elif looks_like_resume_attempt(msg.text):
                 await self.reply(who, trace, t("short_text_hint", who.ui_language))
+            else:  # "hi", "please check my resume", 👍: say how to send one
+                await self.reply(who, trace, t("send_resume_hint", who.ui_language))
         else:  # photo, voice, video, sticker, anything else
             await self.reply(who, trace, t("send_document", who.ui_language))
 
@@ -190,47 +242,118 @@ class _Ingress:
             size_mb = f"{doc.size / 1024 / 1024:.0f}"
             max_mb = f"{self.settings.max_file_mb:g}"
             await self.reply(who, trace, t("too_large", lang, size_mb=size_mb, max_mb=max_mb))
-            self.analytics("resume_rejected", who, trace, reason="too_large")
+            # a rejected upload was still received: stats count both, as for the extractor's
+            fmt = declared_format(doc.file_name, doc.mime_type)
+            bucket = size_bucket(doc.size)
+            self.analytics("resume_received", who, trace, format=fmt, size_bucket=bucket)
+            self.analytics("resume_rejected", who, trace, reason="too_large", format=fmt)
             return
-        if not await self.take_quota(who, trace):
-            return
-        await self.save()
-        await self.accepted(who, trace)
-        await self.to_extractor.send(
-            DocumentReceived(
-                trace=trace,
-                who=who,
-                message_id=msg.message_id,
-                file_id=doc.file_id,
-                file_name=doc.file_name,
-                mime_type=doc.mime_type,
-                size=doc.size,
-                received_at=msg.received_at,
-            )
+        request = DocumentReceived(
+            trace=trace,
+            who=who,
+            message_id=msg.message_id,
+            file_id=doc.file_id,
+            file_name=doc.file_name,
+            mime_type=doc.mime_type,
+            size=doc.size,
+            received_at=msg.received_at,
         )
+        await self.admit(who, trace, lambda: self.forward(request))
 
     async def on_resume_text(self, msg: IncomingMessage, who: Requester, trace: str) -> None:
-        if not await self.take_quota(who, trace):
-            return
-        await self.save()
-        await self.accepted(who, trace)
-        await self.to_extractor.send(
-            TextReceived(
-                trace=trace,
-                who=who,
-                message_id=msg.message_id,
-                text=msg.text,
-                received_at=msg.received_at,
-            )
+        request = TextReceived(
+            trace=trace,
+            who=who,
+            message_id=msg.message_id,
+            text=msg.text,
+            received_at=msg.received_at,
         )
+        await self.admit(who, trace, lambda: self.forward(request))
 
-    async def take_quota(self, who: Requester, trace: str) -> bool:
+    async def forward(self, request: DocumentReceived | TextReceived | AnalyzeAnyway) -> None:
+        await self.accepted(request.who, request.trace)
+        await self.to_extractor.send(request)
+
+    # ------------------------------------------------------------ the daily quota
+
+    async def admit(
+        self, who: Requester, trace: str, proceed: Callable[[], Awaitable[None]]
+    ) -> Literal["proceeded", "held", "refused"]:
+        """Charge one review and proceed; over the limit, hold the request while earlier
+        ones of this user are undecided (they may be refunded), else refuse it."""
+        if self.is_admin(who):
+            await proceed()
+            return "proceeded"
+        if who.user in self.held:
+            await self.release(who.user)  # the undecided ones may have been forgotten
+        held = self.held.get(who.user)
+        if held is not None:  # keep the order: behind the requests already waiting
+            if len(held) >= MAX_HELD_PER_USER:
+                await self.quota_reached(who, trace)
+                return "refused"
+            held.append(_Held(who=who, trace=trace, proceed=proceed))
+            return "held"
+        if self.charge(who, trace):
+            await self.save()
+            await proceed()
+            return "proceeded"
+        if self.waiting_on(who.user):
+            self.held[who.user] = deque([_Held(who=who, trace=trace, proceed=proceed)])
+            log.info("ingress.held trace=%s", trace)
+            return "held"
+        await self.quota_reached(who, trace)
+        return "refused"
+
+    def charge(self, who: Requester, trace: str) -> bool:
+        if not self.store.take_quota(who.user, self.today(), self.settings.user_daily_limit):
+            return False
+        self.undecided.setdefault(who.user, {})[trace] = self.clock.now()
+        return True
+
+    def waiting_on(self, user: int) -> bool:
+        """True while a charged request of `user` is undecided (and not forgotten)."""
+        pending = self.undecided.get(user)
+        if not pending:
+            return False
+        oldest_alive = self.clock.now() - UNDECIDED_TTL_S
+        for trace in [key for key, at in pending.items() if at < oldest_alive]:
+            del pending[trace]
+        if not pending:
+            del self.undecided[user]
+        return bool(pending)
+
+    async def quota_reached(self, who: Requester, trace: str) -> None:
         limit = self.settings.user_daily_limit
-        if self.is_admin(who) or self.store.take_quota(who.user, self.today(), limit):
-            return True
         await self.reply(who, trace, t("quota_reached", who.ui_language, limit=limit))
         self.analytics("quota_hit", who, trace)
-        return False
+
+    async def on_settled(self, msg: RequestSettled) -> None:
+        pending = self.undecided.get(msg.user)
+        if pending is not None:
+            pending.pop(msg.trace, None)
+        given = False
+        if not msg.reviewed:
+            given = self.store.refund_quota(msg.user, self.today(), MAX_REFUNDS_PER_DAY)
+        log.info("ingress.settled trace=%s reviewed=%s refunded=%s", msg.trace, msg.reviewed, given)
+        await self.save()
+        await self.release(msg.user)
+
+    async def release(self, user: int) -> None:
+        """Held requests of `user`, in order: proceed while the quota allows, wait while
+        earlier requests are undecided, and refuse the rest once none is."""
+        held = self.held.get(user)
+        while held:
+            first = held[0]
+            if self.charge(first.who, first.trace):
+                held.popleft()
+                await self.save()
+                await first.proceed()
+            elif self.waiting_on(user):
+                return
+            else:
+                held.popleft()
+                await self.quota_reached(first.who, first.trace)
+        self.held.pop(user, None)
 
     async def accepted(self, who: Requester, trace: str) -> None:
         """Typing… and the ⏳ placeholder the review is later edited into. Sent before the
@@ -321,9 +444,21 @@ class _Ingress:
             confirmed = Requester(chat=cb.chat, user=cb.user, ui_language=lang)
             await self.reply(confirmed, trace, t("language_set", lang))
         elif kind == "anyway" and rest:
-            await self.answer(cb, trace, None, clear=True)
-            await self.accepted(who, trace)
-            await self.to_extractor.send(AnalyzeAnyway(trace=trace, who=who, token=rest))
+            # the first answer was a rejection and was refunded: this review is charged now
+            request = AnalyzeAnyway(trace=trace, who=who, token=rest)
+            answered = False
+
+            async def proceed() -> None:
+                nonlocal answered
+                if not answered:  # the press first, then the ⏳ placeholder
+                    answered = True
+                    await self.answer(cb, trace, None, clear=True)
+                await self.forward(request)
+
+            outcome = await self.admit(who, trace, proceed)
+            if not answered:  # held (it goes on later) or refused (the button stays)
+                answered = True
+                await self.answer(cb, trace, None, clear=outcome == "held")
         elif kind == "rate":
             rating, _, tail = rest.partition(":")
             source, _, review_lang = tail.partition(":")
@@ -355,7 +490,7 @@ class _Ingress:
 
 
 async def run(
-    inbox: Mailbox[Update],
+    inbox: Mailbox[Update | RequestSettled],
     *,
     to_extractor: Address[DocumentReceived | TextReceived | AnalyzeAnyway],
     to_outbox: Address[Outgoing | ChatAction | CallbackAnswer],
@@ -368,8 +503,10 @@ async def run(
     dedup_window: int = 10_000,
     store: IngressStore | None = None,
     admin_summary: AdminSummary | None = None,
+    waits: QuotaWaits | None = None,
 ) -> None:
-    """Handle updates one at a time until the inbox ends."""
+    """Handle updates one at a time until the inbox ends. `store` and `waits` outlive a
+    restart of the actor when the caller keeps them."""
     if store is None:
         store = IngressStore.load(settings.data_dir / FILE_NAME, dedup_window=dedup_window)
     ingress = _Ingress(
@@ -383,9 +520,12 @@ async def run(
         queue_note_after=queue_note_after,
         store=store,
         admin_summary=admin_summary,
+        waits=waits if waits is not None else QuotaWaits(),
     )
     async for update in inbox:
-        if isinstance(update, IncomingCallback):
+        if isinstance(update, RequestSettled):
+            await ingress.on_settled(update)
+        elif isinstance(update, IncomingCallback):
             await ingress.on_callback(update)
         else:
             await ingress.on_message(update)

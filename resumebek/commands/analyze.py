@@ -55,15 +55,25 @@ def _review_json(review: Review) -> dict[str, Any]:
     return data
 
 
-def _read(args: argparse.Namespace) -> tuple[str, bytes] | None:
+def _read(args: argparse.Namespace, max_bytes: int) -> tuple[str, bytes | None] | None:
+    """(name, bytes), (name, None) for a file over MAX_FILE_MB (never read whole), or None
+    after a one-line error (missing, unreadable, a directory or a device)."""
     if args.file is None:
         data = resources.files("resumebek.samples").joinpath(SAMPLE).read_bytes()
         return SAMPLE, data
+    from services.local_files import FileTooLarge, NotARegularFile, read_limited
+
     path = Path(args.file)
     try:
-        return path.name, path.read_bytes()
+        return path.name, read_limited(path, max_bytes)
+    except FileTooLarge:
+        return path.name, None
+    except NotARegularFile as exc:
+        print(f"resumebek analyze: {args.file} is {exc}, not a file", file=sys.stderr)
+        return None
     except OSError as exc:
-        print(f"resumebek analyze: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        reason = exc.strerror or type(exc).__name__
+        print(f"resumebek analyze: cannot read {args.file}: {reason}", file=sys.stderr)
         return None
 
 
@@ -73,13 +83,23 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"resumebek: configuration error: {exc}", file=sys.stderr)
         return 2
-    read = _read(args)
+    read = _read(args, settings.max_file_bytes)
     if read is None:
         return 2
     name, data = read
     # Imported here: services.documents pulls in pypdf/python-docx, which only this needs.
     from services.documents import extract_bytes
 
+    if data is None:  # over MAX_FILE_MB: refused unread, as the bot refuses it
+        refused: dict[str, Any] = {
+            "file": name,
+            "outcome": "too_large",
+            "is_resume": None,
+            "language": None,
+            "review": None,
+        }
+        message = rejection_html("too_large", args.lang or "en", max_mb=settings.max_file_mb)
+        return _finish(args, refused, _plain(message))
     extraction = extract_bytes(
         data,
         name_hint=name,
@@ -94,12 +114,15 @@ def run(args: argparse.Namespace) -> int:
         "language": None,
         "review": None,
     }
-    lang: Language = args.lang or settings.default_language
-    if extraction.outcome != "ok":
-        return _finish(
-            args, result, _plain(rejection_html(extraction.outcome, lang, format=extraction.format))
-        )
     guess = detect_language(extraction.text)
+    if extraction.outcome != "ok":
+        # the text's own language when it has any (a short Kazakh text gets a Kazakh answer)
+        has_language = extraction.text and guess.confidence > 0
+        lang: Language = args.lang or (guess.language if has_language else "en")
+        message = rejection_html(
+            extraction.outcome, lang, format=extraction.format, max_mb=settings.max_file_mb
+        )
+        return _finish(args, result, _plain(message))
     verdict = detect_resume(extraction.text)
     result["language"] = guess.language
     result["is_resume"] = verdict.is_resume(settings.resume_threshold)

@@ -74,9 +74,20 @@ async def _inspect_all(files: list[Path], settings: Settings, workers: int) -> l
 
 
 async def _inspect(path: Path, extractor: Any, settings: Settings) -> dict[str, Any]:
+    from services.local_files import FileTooLarge, NotARegularFile, read_limited
+
     started = time.perf_counter()
     try:
-        data = await anyio.Path(path).read_bytes()
+        data = await anyio.to_thread.run_sync(read_limited, path, settings.max_file_bytes)
+    except FileTooLarge:  # refused unread, as the bot refuses it
+        return _result(path, Extraction(outcome="too_large", format="unknown"), started)
+    except NotARegularFile as exc:
+        return _result(
+            path,
+            Extraction(outcome="corrupt", format="unknown"),
+            started,
+            error=f"not a regular file ({exc})",
+        )
     except OSError as exc:
         # the file itself could not be read: still one line, with the reason
         return _result(
@@ -126,6 +137,8 @@ def _result(
 
 
 def _human(result: dict[str, Any], *, with_text: bool) -> str:
+    if "error" in result:
+        return f"{result['file']}: error: {result['error']}"
     line = (
         f"{result['file']}: {result['outcome']} format={result['format']} "
         f"pages={result['pages']} words={result['words']} "

@@ -70,6 +70,16 @@ def words(text: str) -> list[str]:
     return _WORD_RE.findall(text)
 
 
+# Cleaned text longer than this is not one resume (a dense 3-page resume has ~12,000
+# characters): a thesis, a book, a resume pasted many times. It is refused as
+# too_many_pages, never reviewed or sent to the LLM.
+MAX_RESUME_CHARS = 30_000
+
+
+def longer_than_resume(text: str) -> bool:
+    return len(text) > MAX_RESUME_CHARS
+
+
 def count_words(text: str) -> int:
     return len(text.split())
 

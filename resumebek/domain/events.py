@@ -215,3 +215,17 @@ def size_bucket(size: int) -> str:
         if size < limit:
             return label
     return ">=5MB"
+
+
+_DECLARED_FORMATS = ("pdf", "docx", "doc", "txt", "rtf", "odt", "pages", "zip")
+
+
+def declared_format(file_name: str, mime_type: str | None) -> str:
+    """The format a document claims (by extension, then MIME type) for analytics of a file
+    refused unread: a fixed word, never the name itself."""
+    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if extension in _DECLARED_FORMATS:
+        return extension
+    if mime_type == "application/pdf":
+        return "pdf"
+    return "unknown"

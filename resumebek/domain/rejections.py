@@ -15,12 +15,15 @@ _TEXTS: dict[RejectReason, dict[Language, str]] = {
         "форматында сақтаңыз, суреттерді кішірейтіңіз немесе мәтінді чатқа қойыңыз.",
     },
     "too_many_pages": {
-        "en": "📚 <b>This looks longer than a resume.</b> A resume is usually 1–2 pages. "
-        "Please send just your resume (PDF or DOCX), or paste its text into the chat.",
-        "ru": "📚 <b>Это больше похоже не на резюме, а на длинный документ.</b> Резюме обычно "
-        "занимает 1–2 страницы. Пришлите только резюме (PDF или DOCX) или вставьте его текст в чат.",
-        "kk": "📚 <b>Бұл түйіндемеден әлдеқайда ұзын құжат сияқты.</b> Түйіндеме әдетте 1–2 бет "
-        "болады. Тек түйіндемені (PDF не DOCX) жіберіңіз немесе мәтінін чатқа қойыңыз.",
+        "en": "📚 <b>This looks longer than a resume.</b> A resume is usually 1–2 pages, a few "
+        "thousand characters. Please send just your resume — a PDF or DOCX file, or its text "
+        "alone — without other documents or repeated parts.",
+        "ru": "📚 <b>Это намного длиннее резюме.</b> Резюме обычно занимает 1–2 страницы — "
+        "несколько тысяч знаков. Пришлите только резюме — файлом PDF или DOCX или одним его "
+        "текстом, без других документов и повторов.",
+        "kk": "📚 <b>Бұл түйіндемеден әлдеқайда ұзын.</b> Түйіндеме әдетте 1–2 бет, бірнеше мың "
+        "таңба болады. Тек түйіндемені жіберіңіз — PDF не DOCX файлымен немесе тек оның "
+        "мәтінін, басқа құжаттарсыз және қайталауларсыз.",
     },
     "unsupported_format": {
         "en": "📎 <b>I can't read this file format.</b> Please send your resume as PDF, DOCX "
@@ -48,11 +51,11 @@ _TEXTS: dict[RejectReason, dict[Language, str]] = {
         "қаріптері танылмайды. Редактордан сақталған DOCX/PDF жіберіңіз немесе мәтінді чатқа қойыңыз.",
     },
     "corrupt": {
-        "en": "⚠️ <b>The file seems damaged or incomplete.</b> Please save it again and "
-        "re-send it (PDF or DOCX), or paste the text into the chat.",
-        "ru": "⚠️ <b>Файл, похоже, повреждён или загрузился не полностью.</b> Сохраните его "
-        "заново и пришлите ещё раз (PDF или DOCX) или вставьте текст в чат.",
-        "kk": "⚠️ <b>Файл бүлінген немесе толық жүктелмеген сияқты.</b> Оны қайта сақтап, "
+        "en": "⚠️ <b>The file seems empty, damaged or not fully uploaded.</b> Please save it "
+        "again and re-send it (PDF or DOCX), or paste the text into the chat.",
+        "ru": "⚠️ <b>Файл, похоже, пустой, повреждён или загрузился не полностью.</b> Сохраните "
+        "его заново и пришлите ещё раз (PDF или DOCX) или вставьте текст в чат.",
+        "kk": "⚠️ <b>Файл бос, бүлінген немесе толық жүктелмеген сияқты.</b> Оны қайта сақтап, "
         "қайта жіберіңіз (PDF не DOCX) немесе мәтінді чатқа қойыңыз.",
     },
     "timeout": {

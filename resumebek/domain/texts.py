@@ -169,6 +169,23 @@ _TEXTS: dict[str, dict[Language, str]] = {
             "its full text. Help: /help"
         ),
     },
+    "send_resume_hint": {
+        "kk": (
+            "👋 Сәлем! Мен түйіндемелерді тексеремін. Өзіңіздікін <b>PDF</b> немесе <b>DOCX</b> "
+            "файлымен жіберіңіз не бүкіл мәтінін бір хабарламамен қойыңыз — оны қалай "
+            "күшейтуге болатынын айтамын. Толығырақ: /help"
+        ),
+        "ru": (
+            "👋 Привет! Я проверяю резюме. Пришлите своё файлом <b>PDF</b> или <b>DOCX</b> "
+            "или вставьте весь его текст одним сообщением — и я подскажу, как его усилить. "
+            "Подробнее: /help"
+        ),
+        "en": (
+            "👋 Hi! I review resumes. Send me yours as a <b>PDF</b> or <b>DOCX</b> file, or "
+            "paste its whole text in one message, and I'll tell you how to make it stronger. "
+            "More: /help"
+        ),
+    },
     "send_document": {
         "kk": (
             "Суреттен, дауыстан не стикерден түйіндемені оқи алмаймын. Оны <b>PDF</b> немесе "
