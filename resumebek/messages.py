@@ -70,6 +70,7 @@ class Requester:
     ui_language: Language  # language of the bot's own texts for this user
     review_language: Language | None = None  # chosen with /language; None: the resume's
     campaign: str | None = None  # deep-link campaign recorded at /start, if any
+    follow_up: bool = True  # False after /stop: the outbox schedules no reminder
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,6 +49,10 @@ class TelegramGateway(Protocol):
         self, chat: ChatRef, message_id: int, html: str, *, buttons: Keyboard = ()
     ) -> None: ...
 
+    async def edit_buttons(self, chat: ChatRef, message_id: int, *, buttons: Keyboard = ()) -> None:
+        """Replace (or with `()` remove) the inline keyboard of a message, keeping its text."""
+        ...
+
     async def send_document(
         self, chat: ChatRef, data: bytes, *, file_name: str, caption_html: str = ""
     ) -> int: ...

@@ -1,15 +1,76 @@
-"""`resumebek export`: not built yet."""
+"""`resumebek export --from D --to D --format json|csv [--events] [-o FILE]`.
+
+Daily aggregates (JSON array or CSV rows), or with --events the raw pseudonymous events
+(JSON Lines or CSV), streamed day by day."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+from resumebek.analytics_admin import load_daily
+from resumebek.commands.stats import iso_date, settings_from_env
+from resumebek.domain.events import FIELD_CHECKS
+from resumebek.domain.stats import DAILY_COLUMNS, daily_row
+from services.analytics_files import ReadCounts, analytics_dir, iter_events
+
+EVENT_COLUMNS = ("ts", "event", "user", "trace", *sorted(FIELD_CHECKS))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--from", dest="start", type=iso_date, required=True, help="first day")
+    parser.add_argument("--to", dest="end", type=iso_date, required=True, help="last day")
+    parser.add_argument("--format", choices=("json", "csv"), default="json")
+    parser.add_argument(
+        "--events", action="store_true", help="raw events instead of daily aggregates"
+    )
+    parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
 
 
 def run(args: argparse.Namespace) -> int:
-    print("resumebek export: not built yet", file=sys.stderr)
-    return 2
+    if args.end < args.start:
+        print("resumebek export: --to is before --from", file=sys.stderr)
+        return 2
+    settings = settings_from_env()
+    if settings is None:
+        return 2
+    counts = ReadCounts()
+    with _output(args.output) as out:
+        if args.events:
+            events = iter_events(analytics_dir(settings), args.start, args.end, counts)
+            if args.format == "json":
+                for ev in events:
+                    out.write(orjson.dumps(ev, option=orjson.OPT_APPEND_NEWLINE).decode())
+            else:
+                writer = csv.DictWriter(
+                    out, EVENT_COLUMNS, extrasaction="ignore", lineterminator="\n"
+                )
+                writer.writeheader()
+                writer.writerows(events)
+        else:
+            rows = [daily_row(day) for day in load_daily(settings, args.start, args.end)]
+            if args.format == "json":
+                out.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+            else:
+                writer = csv.DictWriter(out, DAILY_COLUMNS, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+    if counts.skipped:
+        print(f"note: {counts.skipped} damaged line(s) skipped", file=sys.stderr)
+    return 0

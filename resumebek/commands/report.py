@@ -1,15 +1,30 @@
-"""`resumebek report`: not built yet."""
+"""`resumebek report [--days 30] -o report.html`: one self-contained HTML file (inline SVG
+charts, no scripts, no network) for the last N local days."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import time
+from pathlib import Path
+
+from resumebek.analytics_admin import build_report
+from resumebek.commands.stats import iso_date, positive_int, settings_from_env
+from services.storage import write_atomic
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--days", type=positive_int, default=30, help="days to cover (30)")
+    parser.add_argument("--to", dest="end", type=iso_date, help="last day (default: today)")
+    parser.add_argument(
+        "-o", "--output", type=Path, default=Path("report.html"), help="file to write"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    print("resumebek report: not built yet", file=sys.stderr)
-    return 2
+    settings = settings_from_env()
+    if settings is None:
+        return 2
+    html = build_report(settings, time.time(), days=args.days, end=args.end)
+    write_atomic(args.output, html.encode("utf-8"))
+    print(f"wrote {args.output} ({len(html.encode('utf-8')) // 1024} KiB, {args.days} days)")
+    return 0

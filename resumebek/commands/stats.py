@@ -1,15 +1,105 @@
-"""`resumebek stats`: not built yet."""
+"""`resumebek stats [--date D | --days N | --from D --to D] [--format table|json|csv]`.
+
+Reads DATA_DIR/analytics/ (days are local days in TIMEZONE); never writes."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import os
 import sys
+import time
+from datetime import date, timedelta
+
+import orjson
+
+from resumebek.analytics_admin import load_summary, local_today
+from resumebek.config import Settings, load_settings
+from resumebek.domain.stats import Summary, summary_dict, summary_rows
+from resumebek.errors import ConfigError
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-12-03, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days >= 1, got {text!r}")
+    return value
+
+
+def settings_from_env() -> Settings | None:
+    """Settings from the environment, or None after printing the one-line problem."""
+    try:
+        return load_settings(os.environ)
+    except ConfigError as exc:
+        print(f"resumebek: configuration error: {exc}", file=sys.stderr)
+        return None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--date", type=iso_date, help="one local day (default: today)")
+    when.add_argument("--days", type=positive_int, help="the last N days, today included")
+    when.add_argument("--from", dest="start", type=iso_date, help="first day (with --to)")
+    parser.add_argument("--to", dest="end", type=iso_date, help="last day (with --from)")
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+
+def pick_range(args: argparse.Namespace, today: date) -> tuple[date, date] | str:
+    """The (start, end) the arguments ask for, or a problem to print."""
+    if (args.start is None) != (args.end is None):
+        return "--from and --to go together"
+    if args.start is not None:
+        if args.end < args.start:
+            return "--to is before --from"
+        return args.start, args.end
+    if args.days is not None:
+        return today - timedelta(days=args.days - 1), today
+    day = args.date or today
+    return day, day
+
+
+def _table(summary: Summary) -> str:
+    rows = summary_rows(summary)
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    if len(summary.days) > 1:
+        lines += ["", "date        users  starts  received  rejected  delivered  cta_clicks"]
+        for d in summary.days:
+            lines.append(
+                f"{d.day.isoformat()}  {d.users:>5}  {d.starts:>6}  {d.received:>8}  "
+                f"{d.rejected:>8}  {d.delivered:>9}  {d.cta_clicks:>10}"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
-    print("resumebek stats: not built yet", file=sys.stderr)
-    return 2
+    settings = settings_from_env()
+    if settings is None:
+        return 2
+    chosen = pick_range(args, local_today(settings, time.time()))
+    if isinstance(chosen, str):
+        print(f"resumebek stats: {chosen}", file=sys.stderr)
+        return 2
+    summary = load_summary(settings, *chosen)
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(summary_dict(summary), option=orjson.OPT_INDENT_2).decode())
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(("metric", "value"))
+        writer.writerows(summary_rows(summary))
+    else:
+        sys.stdout.write(_table(summary))
+    if summary.skipped_lines:
+        print(f"note: {summary.skipped_lines} damaged line(s) skipped", file=sys.stderr)
+    return 0

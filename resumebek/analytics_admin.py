@@ -1,0 +1,210 @@
+"""The read side of analytics for admins: summaries for a range of days (stats, export,
+report commands) and `admin_summary` for the Telegram /stats command.
+
+Reading is synchronous file I/O (about a second for 30 busy days): an async caller runs
+it in a thread (`anyio.to_thread.run_sync`), never on the event loop.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from resumebek.config import Settings
+from resumebek.domain.report import render_report
+from resumebek.domain.stats import Summary, Tally, summarize, tally_events
+from resumebek.messages import Language
+from services.analytics_files import ReadCounts, analytics_dir, parse_lines, read_day_lines
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def tally_day(directory: Path, day: date, zone_name: str) -> dict[date, Tally]:
+    """Tallies of one day file, keyed by local day (normally just `day`)."""
+    counts = ReadCounts()
+    tallies = tally_events(parse_lines(read_day_lines(directory, day), counts), ZoneInfo(zone_name))
+    if counts.skipped:
+        tallies.setdefault(day, Tally()).skipped_lines += counts.skipped
+    return tallies
+
+
+def auto_workers(n_days: int) -> int:
+    """Worker processes worth starting for `n_days` files (a process costs ~50 ms)."""
+    return max(1, min(n_days // 4, os.cpu_count() or 1, 8))
+
+
+def tally_range(
+    directory: Path, days: Iterable[date], zone_name: str, *, workers: int | None = None
+) -> dict[date, Tally]:
+    """Tallies for the given days; with workers > 1 the files are parsed in worker processes
+    (command line only: forking inside the running bot is not safe). None: decide by size."""
+    wanted = list(days)
+    workers = auto_workers(len(wanted)) if workers is None else max(1, workers)
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(
+                pool.map(tally_day, [directory] * len(wanted), wanted, [zone_name] * len(wanted))
+            )
+    else:
+        parts = [tally_day(directory, day, zone_name) for day in wanted]
+    merged: dict[date, Tally] = {}
+    for part in parts:
+        for day, tally in part.items():
+            if day in merged:
+                merged[day].merge(tally)
+            else:
+                merged[day] = tally
+    return merged
+
+
+def load_summary(
+    settings: Settings, start: date, end: date, *, workers: int | None = None
+) -> Summary:
+    """Stats for start..end inclusive (local days in TIMEZONE); the day before `start` is
+    read too, for the day-over-day trend."""
+    if end < start:
+        raise ValueError("the range ends before it starts")
+    before = start - timedelta(days=1)
+    tallies = tally_range(
+        analytics_dir(settings), _days(before, end), settings.timezone, workers=workers
+    )
+    return summarize(tallies, start, end, previous=tallies.get(before))
+
+
+def load_daily(settings: Settings, start: date, end: date) -> list[Summary]:
+    """One Summary per day (for export)."""
+    tallies = tally_range(analytics_dir(settings), _days(start, end), settings.timezone)
+    return [summarize(tallies, day, day) for day in _days(start, end)]
+
+
+def local_today(settings: Settings, now: float) -> date:
+    return datetime.fromtimestamp(now, settings.zone).date()
+
+
+def build_report(
+    settings: Settings,
+    now: float,
+    *,
+    days: int = 30,
+    end: date | None = None,
+    workers: int | None = None,
+) -> str:
+    """The HTML report for `days` local days ending with `end` (default: today)."""
+    end = end or local_today(settings, now)
+    start = end - timedelta(days=days - 1)
+    summary = load_summary(settings, start, end, workers=workers)
+    generated = datetime.fromtimestamp(now, settings.zone)
+    return render_report(summary, generated_at=generated, timezone=settings.timezone)
+
+
+# ---------------------------------------------------------------- /stats in Telegram
+
+_LABELS: dict[Language, dict[str, str]] = {
+    "en": {
+        "title": "Resumebek stats",
+        "today": "Today",
+        "week": "Last 7 days",
+        "users": "users",
+        "received": "resumes",
+        "delivered": "reviews",
+        "rejected": "rejected",
+        "clicks": "CTA clicks",
+        "conversion": "conversion",
+        "score": "median score",
+        "fallback": "rules fallback",
+        "thumbs": "👍 share",
+        "latency": "latency p50/p95",
+        "followups": "follow-ups sent/failed",
+        "dropped": "dropped events",
+        "attached": "Full report for {days} days attached.",
+    },
+    "ru": {
+        "title": "Статистика Resumebek",
+        "today": "Сегодня",
+        "week": "За 7 дней",
+        "users": "пользователей",
+        "received": "резюме",
+        "delivered": "разборов",
+        "rejected": "отклонено",
+        "clicks": "кликов по кнопке",
+        "conversion": "конверсия",
+        "score": "медианная оценка",
+        "fallback": "без LLM (правила)",
+        "thumbs": "доля 👍",
+        "latency": "задержка p50/p95",
+        "followups": "напоминаний отправлено/ошибок",
+        "dropped": "потеряно событий",
+        "attached": "Полный отчёт за {days} дн. во вложении.",
+    },
+    "kk": {
+        "title": "Resumebek статистикасы",
+        "today": "Бүгін",
+        "week": "Соңғы 7 күн",
+        "users": "пайдаланушы",
+        "received": "түйіндеме",
+        "delivered": "талдау",
+        "rejected": "қабылданбады",
+        "clicks": "батырма басылды",
+        "conversion": "конверсия",
+        "score": "орташа баға (медиана)",
+        "fallback": "LLM-сіз (ережелер)",
+        "thumbs": "👍 үлесі",
+        "latency": "кідіріс p50/p95",
+        "followups": "еске салу жіберілді/қате",
+        "dropped": "жоғалған оқиғалар",
+        "attached": "{days} күндік толық есеп тіркелді.",
+    },
+}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def _block(title: str, s: Summary, words: dict[str, str]) -> list[str]:
+    score = "–" if s.median_score is None else f"{s.median_score:g}/10"
+    p50 = "–" if s.latency_p50_ms is None else f"{s.latency_p50_ms / 1000:.1f}s"
+    p95 = "–" if s.latency_p95_ms is None else f"{s.latency_p95_ms / 1000:.1f}s"
+    lines = [
+        f"<b>{html.escape(title)}</b>",
+        f"{s.users} {words['users']} · {s.received} {words['received']} · "
+        f"{s.delivered} {words['delivered']} · {s.rejected} {words['rejected']}",
+        f"{s.cta_clicks} {words['clicks']} · {words['conversion']} {_pct(s.conversion)}",
+        f"{words['score']}: {score} · {words['fallback']}: {_pct(s.fallback_rate)}",
+        f"{words['thumbs']}: {_pct(s.thumbs_up.ratio)} ({s.thumbs_up.rated}) · "
+        f"{words['latency']}: {p50}/{p95}",
+        f"{words['followups']}: {s.followups_sent}/{s.followups_failed}",
+    ]
+    if s.dropped_events or s.invalid_events:
+        lines.append(f"⚠️ {words['dropped']}: {s.dropped_events + s.invalid_events}")
+    return lines
+
+
+def admin_summary(settings: Settings, now: float, lang: Language) -> tuple[str, bytes]:
+    """Telegram HTML for /stats (today and the last 7 days, in `lang`) and the 30-day
+    HTML report as bytes to attach. Blocking file I/O: call it from a thread."""
+    words = _LABELS.get(lang, _LABELS["en"])
+    days = min(30, settings.analytics_retention_days)
+    today = local_today(settings, now)
+    day = load_summary(settings, today, today, workers=1)
+    week = load_summary(settings, today - timedelta(days=6), today, workers=1)
+    text = "\n".join(
+        [
+            f"📊 <b>{html.escape(words['title'])}</b>",
+            "",
+            *_block(f"{words['today']} ({today.isoformat()})", day, words),
+            "",
+            *_block(words["week"], week, words),
+            "",
+            html.escape(words["attached"].format(days=days)),
+        ]
+    )
+    report = build_report(settings, now, days=days, workers=1)
+    return text, report.encode("utf-8")

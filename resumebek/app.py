@@ -1,0 +1,363 @@
+"""The composition root: the whole actor tree from Settings, a gateway and the services.
+
+Used by `resumebek run` (PyrogramGateway) and `resumebek chat` (ConsoleGateway):
+
+    async with open_services(settings) as services:
+        tree = build_tree(settings, gateway=gateway, services=services, clock=clock)
+        code = await tree.supervisor.run()
+
+Start order (stop is the reverse, so ingress stops taking work first):
+analytics, followup, outbox, analyzer, extractor, ingress, telegram, http.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from resumebek.actors import analytics, analyzer, followup, ingress, outbox
+from resumebek.analytics_admin import admin_summary
+from resumebek.config import Settings, SupervisorConfig
+from resumebek.domain.click_token import click_key, tracked_photo_url
+from resumebek.domain.events import event
+from resumebek.domain.photo_offer import photo_url, validate_photo_url
+from resumebek.domain.privacy import pseudonym
+from resumebek.domain.render import review_html
+from resumebek.domain.texts import command_menu, pick_language, t
+from resumebek.errors import ConfigError
+from resumebek.messages import (
+    AnalyticsEvent,
+    AnalyzeAnyway,
+    CallbackAnswer,
+    CancelFollowUp,
+    ChatAction,
+    ChatRef,
+    DocumentReceived,
+    FollowUpReceipt,
+    IncomingCallback,
+    IncomingMessage,
+    Language,
+    Outgoing,
+    Requester,
+    ResumeExtracted,
+    ReviewReady,
+    ScheduleFollowUp,
+    TextReceived,
+    Update,
+    new_trace,
+)
+from resumebek.runtime.control import control_socket_path
+from resumebek.runtime.mailbox import Mailbox
+from resumebek.runtime.supervisor import Supervisor
+from services.analytics_files import load_salt
+from services.ingress_store import FILE_NAME as INGRESS_STATE_FILE
+from services.ingress_store import IngressStore
+from services.ports import Clock, DocumentExtractor, ResumeReviewer, TelegramGateway
+
+log = logging.getLogger(__name__)
+
+ACTOR_ORDER = ("analytics", "followup", "outbox", "analyzer", "extractor", "ingress")
+
+
+@dataclass(slots=True)
+class Services:
+    """The heavy services the tree uses, opened once for the process."""
+
+    extractor: DocumentExtractor
+    reviewer: ResumeReviewer | None
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, workers: int | None = None
+) -> AsyncIterator[Services]:
+    """The worker-process extractor pool, and the LLM reviewer when a key is configured."""
+    from services.extraction_pool import ProcessExtractor
+    from services.llm import OpenAIReviewer
+
+    async with AsyncExitStack() as stack:
+        pool = ProcessExtractor(
+            workers=workers or settings.extract_workers,
+            timeout_s=settings.extract_timeout_s,
+            memory_mb=settings.extract_memory_mb,
+            max_pages=settings.max_pages,
+        )
+        await stack.enter_async_context(pool)
+        reviewer = OpenAIReviewer.from_settings(settings) if settings.llm_enabled else None
+        yield Services(extractor=pool, reviewer=reviewer)
+
+
+@dataclass(slots=True)
+class Tree:
+    supervisor: Supervisor
+    gateway: TelegramGateway
+    mailboxes: dict[str, Mailbox[Any]] = field(default_factory=dict)
+
+    async def deliver(self, update: Update) -> None:
+        """What the gateway calls for each update: into the ingress mailbox (back-pressure)."""
+        await self.mailboxes["ingress"].send(update)
+
+    def idle(self) -> bool:
+        """Nothing queued or being worked on anywhere (follow-up timers do not count)."""
+        return all(
+            box.stats().depth == 0 and box.stats().in_flight == 0 for box in self.mailboxes.values()
+        )
+
+    async def wait_idle(self, *, settle_s: float = 0.3, poll_s: float = 0.05) -> None:
+        """Until the tree has stayed idle for `settle_s` (real time: used by `chat`)."""
+        quiet_since: float | None = None
+        while True:
+            now = anyio.current_time()
+            if self.idle():
+                quiet_since = quiet_since if quiet_since is not None else now
+                if now - quiet_since >= settle_s:
+                    return
+            else:
+                quiet_since = None
+            await anyio.sleep(poll_s)
+
+
+def photo_link(settings: Settings, salt: bytes) -> Callable[[Requester, Language], str]:
+    """The photo button's URL: a signed click-counting /r/{token} link when PUBLIC_BASE_URL
+    is set, else AI_PHOTOS_URL with UTM parameters. Never a raw Telegram id."""
+    key = click_key(settings.analytics_salt.reveal(), settings.bot_token.reveal())
+    base = settings.public_base_url
+
+    def link(who: Requester, lang: Language) -> str:
+        if base and key is not None:
+            try:
+                return tracked_photo_url(
+                    base,
+                    key=key,
+                    user_ref=pseudonym(who.user, salt),
+                    language=lang,
+                    campaign=who.campaign,
+                )
+            except ValueError:
+                pass  # a campaign a token cannot carry: the direct link still works
+        return photo_url(settings.ai_photos_url, campaign=who.campaign, lang=lang)
+
+    return link
+
+
+def _who_of(message: object) -> tuple[ChatRef, Language] | None:
+    """Where a dead letter came from and the user's language, if it says."""
+    who = getattr(message, "who", None)
+    if isinstance(who, Requester):
+        return who.chat, who.ui_language
+    if isinstance(message, IncomingMessage | IncomingCallback):
+        return message.chat, pick_language(message.language_code)
+    if isinstance(message, Outgoing) and message.kind != "error":  # never loop on errors
+        return message.chat, message.language
+    if isinstance(message, ChatAction):
+        return None  # a typing indicator: nothing the user waits for
+    return None
+
+
+def dead_letter_handler(
+    mailboxes: Mapping[str, Mailbox[Any]], clock: Clock
+) -> Callable[[str, Any, str], Awaitable[None]]:
+    """A message that crashed its actor twice: the user gets a localized "something went
+    wrong, please try again" (edited into their ⏳ if there is one), analytics a dead_letter."""
+
+    async def on_dead_letter(actor: str, message: Any, error_kind: str) -> None:
+        trace = getattr(message, "trace", None)
+        mailboxes["analytics"].send_nowait(
+            event("dead_letter", at=clock.now(), trace=trace, actor=actor, kind=error_kind)
+        )
+        target = _who_of(message)
+        if target is None or error_kind == "shutdown":
+            return
+        chat, lang = target
+        reply = Outgoing(
+            trace=trace or new_trace(),
+            chat=chat,
+            language=lang,
+            kind="error",
+            html=t("error_generic", lang),
+            replace_placeholder=True,
+        )
+        if not mailboxes["outbox"].send_nowait(reply):
+            log.warning("dead_letter.reply_dropped actor=%s", actor)
+
+    return on_dead_letter
+
+
+def _option(config: SupervisorConfig, actor: str, key: str, default: float) -> float:
+    value = config.actor(actor).options.get(key, default)
+    return float(value) if isinstance(value, int | float) else default
+
+
+def build_tree(
+    settings: Settings,
+    *,
+    gateway: TelegramGateway,
+    services: Services,
+    clock: Clock,
+    config: SupervisorConfig,
+    handle_signals: bool = True,
+    control: bool = True,
+    http: bool | None = None,
+    extra_children: tuple[tuple[str, Callable[[], Awaitable[None]]], ...] = (),
+) -> Tree:
+    """Every actor under one Supervisor, wired to its mailboxes; nothing runs until
+    `tree.supervisor.run()`."""
+    try:
+        validate_photo_url(settings.ai_photos_url)
+    except ValueError as exc:
+        raise ConfigError("AI_PHOTOS_URL", str(exc)) from None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    salt = load_salt(settings)
+    mailboxes: dict[str, Mailbox[Any]] = {}
+    sup = Supervisor(
+        config,
+        clock=clock,
+        on_dead_letter=dead_letter_handler(mailboxes, clock),
+        control_path=control_socket_path(settings.data_dir) if control else None,
+        handle_signals=handle_signals,
+    )
+    analytics_box: Mailbox[AnalyticsEvent] = sup.mailbox("analytics")
+    followup_box: Mailbox[ScheduleFollowUp | CancelFollowUp | FollowUpReceipt] = sup.mailbox(
+        "followup"
+    )
+    outbox_box: Mailbox[Outgoing | ReviewReady | ChatAction | CallbackAnswer] = sup.mailbox(
+        "outbox"
+    )
+    analyzer_box: Mailbox[ResumeExtracted] = sup.mailbox("analyzer")
+    extractor_box: Mailbox[DocumentReceived | TextReceived | AnalyzeAnyway] = sup.mailbox(
+        "extractor"
+    )
+    ingress_box: Mailbox[Update] = sup.mailbox("ingress")
+    mailboxes.update(
+        analytics=analytics_box,
+        followup=followup_box,
+        outbox=outbox_box,
+        analyzer=analyzer_box,
+        extractor=extractor_box,
+        ingress=ingress_box,
+    )
+    tree = Tree(supervisor=sup, gateway=gateway, mailboxes=mailboxes)
+    store = IngressStore.load(
+        settings.data_dir / INGRESS_STATE_FILE,
+        dedup_window=int(_option(config, "ingress", "dedup_window", 10_000)),
+    )
+    extractor_actor = importlib.import_module("resumebek.actors.extractor")
+    link = photo_link(settings, salt)
+
+    sup.add(
+        "analytics",
+        start=lambda: analytics.run(
+            analytics_box,
+            clock=clock,
+            settings=settings,
+            flush_interval_s=_option(config, "analytics", "flush_interval_s", 0.2),
+            batch_max=int(_option(config, "analytics", "batch_max", 5000)),
+        ),
+    )
+    sup.add(
+        "followup",
+        start=lambda: followup.run(
+            followup_box,
+            to_outbox=outbox_box,
+            to_analytics=analytics_box,
+            clock=clock,
+            settings=settings,
+            debounce_s=_option(config, "followup", "snapshot_debounce_s", 1.0),
+        ),
+    )
+    sup.add(
+        "outbox",
+        start=lambda: outbox.run(
+            outbox_box,
+            gateway=gateway,
+            to_followup=followup_box,
+            to_analytics=analytics_box,
+            clock=clock,
+            settings=settings,
+            per_chat_per_s=_option(config, "outbox", "per_chat_per_s", 1.0),
+            global_per_s=_option(config, "outbox", "global_per_s", 25.0),
+            concurrency=int(_option(config, "outbox", "concurrency", 16)),
+            render_review=review_html,
+            photo_link=link,
+        ),
+    )
+    sup.add(
+        "analyzer",
+        start=lambda: analyzer.run(
+            analyzer_box,
+            to_outbox=outbox_box,
+            to_analytics=analytics_box,
+            reviewer=services.reviewer,
+            clock=clock,
+            settings=settings,
+            concurrency=int(_option(config, "analyzer", "concurrency", 32)),
+        ),
+    )
+    sup.add(
+        "extractor",
+        start=lambda: extractor_actor.run(
+            extractor_box,
+            to_analyzer=analyzer_box,
+            to_outbox=outbox_box,
+            to_analytics=analytics_box,
+            download=gateway.download,
+            extractor=services.extractor,
+            clock=clock,
+            settings=settings,
+            concurrency=int(_option(config, "extractor", "workers", settings.extract_workers)),
+        ),
+    )
+    sup.add(
+        "ingress",
+        start=lambda: ingress.run(
+            ingress_box,
+            to_extractor=extractor_box,
+            to_outbox=outbox_box,
+            to_followup=followup_box,
+            to_analytics=analytics_box,
+            clock=clock,
+            settings=settings,
+            queue_depth=lambda: extractor_box.stats().depth,
+            queue_note_after=int(_option(config, "extractor", "queue_note_after", 5)),
+            store=store,
+            admin_summary=admin_summary,
+        ),
+    )
+
+    gateway_stopped = anyio.Event()
+
+    async def telegram_service() -> None:
+        """Connect, register the command menus, and stay until shutdown asks us to stop."""
+        await gateway.start(tree.deliver)
+        try:
+            await gateway.set_commands(command_menu())
+            await gateway_stopped.wait()
+        finally:
+            await gateway.stop()
+
+    def stop_telegram() -> None:
+        gateway_stopped.set()
+
+    sup.add("telegram", start=telegram_service, stop_intake=stop_telegram, restart="permanent")
+    if settings.http_enabled if http is None else http:
+        from services.http import http_service
+
+        sup.add(
+            "http",
+            start=http_service(
+                settings,
+                actor_status=lambda: [row.to_dict() for row in sup.status()],
+                gateway_connected=lambda: gateway.connected,
+                to_analytics=analytics_box,
+                clock=clock,
+            ),
+        )
+    for name, start in extra_children:
+        sup.add(name, start=start, restart="transient")
+    return tree

@@ -1,0 +1,99 @@
+"""`resumebek stats | export | report` as a user runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conftest import FIXTURES, PYTHON, resumebek_env
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURES / "analytics" / "small", tmp_path / "data" / "analytics")
+    return tmp_path / "data"
+
+
+def resumebek(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = resumebek_env(DATA_DIR=str(data_dir), TIMEZONE="Asia/Almaty", BOT_MODE="development")
+    return subprocess.run(
+        [PYTHON, "-m", "resumebek", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_stats_json_for_a_range(data_dir: Path) -> None:
+    done = resumebek(
+        data_dir, "stats", "--from", "2026-05-09", "--to", "2026-05-10", "--format", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    assert stats["users"] == 3 and stats["reviews_delivered"] == 3
+    assert stats["skipped_lines"] == 2 and "2 damaged line(s) skipped" in done.stderr
+
+
+def test_stats_table_and_csv_for_one_day(data_dir: Path) -> None:
+    table = resumebek(data_dir, "stats", "--date", "2026-05-10")
+    assert table.returncode == 0, table.stderr
+    assert "reviews_delivered" in table.stdout and "rejections.not_resume" in table.stdout
+    rows = dict(
+        csv.reader(
+            io.StringIO(
+                resumebek(data_dir, "stats", "--date", "2026-05-10", "--format", "csv").stdout
+            )
+        )
+    )
+    assert rows["users"] == "3" and rows["median_score"] == "6.5"
+
+
+def test_stats_rejects_half_a_range(data_dir: Path) -> None:
+    done = resumebek(data_dir, "stats", "--from", "2026-05-09")
+    assert done.returncode == 2 and "--from and --to go together" in done.stderr
+    bad = resumebek(data_dir, "stats", "--date", "yesterday")
+    assert bad.returncode == 2 and "expected a date" in bad.stderr
+
+
+def test_export_daily_csv_and_raw_events(data_dir: Path, tmp_path: Path) -> None:
+    daily = resumebek(
+        data_dir, "export", "--from", "2026-05-09", "--to", "2026-05-10", "--format", "csv"
+    )
+    assert daily.returncode == 0, daily.stderr
+    rows = list(csv.DictReader(io.StringIO(daily.stdout)))
+    assert [(r["date"], r["delivered"]) for r in rows] == [("2026-05-09", "1"), ("2026-05-10", "2")]
+    out = tmp_path / "events.jsonl"
+    raw = resumebek(
+        data_dir,
+        "export",
+        "--from",
+        "2026-05-09",
+        "--to",
+        "2026-05-10",
+        "--format",
+        "json",
+        "--events",
+        "-o",
+        str(out),
+    )
+    assert raw.returncode == 0, raw.stderr
+    events = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert len(events) == 20 and events[0]["event"] == "user_started"
+
+
+def test_report_writes_one_html_file(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = resumebek(data_dir, "report", "--days", "30", "--to", "2026-05-10", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and "<svg" in html and "Not a resume" in html
+    assert "http://" not in html and "https://" not in html

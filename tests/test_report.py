@@ -1,0 +1,92 @@
+"""The HTML report and the /stats admin summary."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from resumebek.analytics_admin import admin_summary, load_summary
+from resumebek.config import Secret, Settings
+from resumebek.domain.report import render_report
+from resumebek.domain.stats import summarize, tally_events
+from resumebek.messages import Language
+from tests.conftest import FIXTURES
+
+ALMATY = ZoneInfo("Asia/Almaty")
+SUN_AFTERNOON = datetime(2026, 5, 10, 15, 0, tzinfo=ALMATY)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    shutil.copytree(FIXTURES / "analytics" / "small", tmp_path / "analytics")
+    return Settings(data_dir=tmp_path, analytics_salt=Secret("x" * 20), timezone="Asia/Almaty")
+
+
+def assert_self_contained(html: str) -> None:
+    assert html.startswith("<!doctype html>") and html.count("<html") == 1
+    assert not re.search(r"https?:|//[a-z]", html, re.IGNORECASE)  # no network at all
+    for needle in ("<script", "<link", "<iframe", "<img", "@import", "url(", "src="):
+        assert needle not in html.lower()
+
+
+def test_report_is_one_self_contained_file_with_svg_charts(settings: Settings) -> None:
+    summary = load_summary(settings, date(2026, 4, 11), date(2026, 5, 10))
+    html = render_report(summary, generated_at=SUN_AFTERNOON, timezone="Asia/Almaty")
+    assert_self_contained(html)
+    assert html.count("<svg") == 6  # per day, funnel, languages, heat map, rejections, campaigns
+    for title in ("per day", "Funnel", "languages", "weekday × hour", "Rejection reasons"):
+        assert title in html
+    assert "Not a resume" in html and "Kazakh (kk)" in html
+    assert "2026-04-11 – 2026-05-10" in html
+
+
+def test_report_without_data_still_renders() -> None:
+    summary = summarize({}, date(2026, 5, 1), date(2026, 5, 7))
+    html = render_report(summary, generated_at=SUN_AFTERNOON, timezone="Asia/Almaty")
+    assert_self_contained(html)
+    assert "No data for this period" in html and "<svg" not in html
+
+
+def test_labels_from_data_are_escaped() -> None:
+    events = [
+        {"ts": "2026-05-10T10:00:00+05:00", "event": "user_started", "user": "u1",
+         "campaign": "<script>alert(1)</script>"},
+        {"ts": "2026-05-10T10:00:00+05:00", "event": "resume_rejected", "user": "u1",
+         "reason": "a&b<i>"},
+    ]  # fmt: skip
+    summary = summarize(tally_events(events, ALMATY), date(2026, 5, 10), date(2026, 5, 10))
+    html = render_report(summary, generated_at=SUN_AFTERNOON, timezone="Asia/Almaty")
+    assert "<script>" not in html and "<i>" not in html
+    assert "&lt;script&gt;" in html and "a&amp;b&lt;i&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("lang", "today_word"),
+    [
+        pytest.param("kk", "Бүгін", id="kk"),
+        pytest.param("ru", "Сегодня", id="ru"),
+        pytest.param("en", "Today", id="en"),
+    ],
+)
+def test_admin_summary_text_and_report(settings: Settings, lang: Language, today_word: str) -> None:
+    text, report = admin_summary(settings, SUN_AFTERNOON.timestamp(), lang)
+    today_block, week_block = text.split("\n\n")[1:3]
+    assert today_block.startswith(f"<b>{today_word} (2026-05-10)</b>")
+    # today: 3 users, 3 resumes, 2 reviews, 1 rejected, conversion 1/2; the week adds Saturday
+    assert re.findall(r"\d+", today_block.split("\n")[1]) == ["3", "3", "2", "1"]
+    assert "50%" in today_block and "33%" in week_block
+    assert re.findall(r"\d+", week_block.split("\n")[1]) == ["3", "4", "3", "1"]
+    assert "⚠️" in text  # the writer reported dropped events
+    assert not re.search(r"<(?!/?b>)", text)  # Telegram HTML: only <b> tags
+    assert_self_contained(report.decode("utf-8"))
+
+
+def test_admin_summary_english_wording(settings: Settings) -> None:
+    text, _ = admin_summary(settings, SUN_AFTERNOON.timestamp(), "en")
+    assert "3 users · 3 resumes · 2 reviews · 1 rejected" in text
+    assert "1 CTA clicks · conversion 50%" in text

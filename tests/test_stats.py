@@ -1,0 +1,135 @@
+"""Stats on a small hand-built dataset (tests/fixtures/analytics/small), checked by hand.
+
+2026-05-09 (Sat): u1 starts via "kbtu", sends a PDF, gets a 6/10 LLM review (1000 ms) at 10:xx.
+2026-05-10 (Sun): u2 starts directly, sends a non-resume (rejected) at 09:xx; u3 starts via
+"kbtu", gets a 8/10 rules review (20 ms), clicks the offer and rates it up at 14:xx; u1 sends
+pasted text at 18:30 UTC (= 23:30 local), gets a 5/10 LLM review (3000 ms), rates it down;
+one follow-up sent, one failed; the writer reported 2 dropped and 1 invalid event; one torn
+line and one non-object line are in the file.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from resumebek.analytics_admin import load_daily, load_summary
+from resumebek.config import Secret, Settings
+from resumebek.domain.stats import (
+    DAILY_COLUMNS,
+    Share,
+    Summary,
+    Tally,
+    daily_row,
+    summarize,
+    summary_dict,
+    summary_rows,
+    tally_events,
+)
+from services.analytics_files import ReadCounts, iter_events
+from tests.conftest import FIXTURES
+
+SMALL = FIXTURES / "analytics" / "small"
+SAT, SUN = date(2026, 5, 9), date(2026, 5, 10)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    shutil.copytree(SMALL, tmp_path / "analytics")
+    return Settings(data_dir=tmp_path, analytics_salt=Secret("x" * 20), timezone="Asia/Almaty")
+
+
+def hours_with(*hours: int) -> list[int]:
+    return [1 if h in hours else 0 for h in range(24)]
+
+
+def test_reader_skips_and_counts_damaged_lines() -> None:
+    counts = ReadCounts()
+    events = list(iter_events(SMALL, SAT, SUN, counts))
+    assert len(events) == 4 + 16
+    assert counts.skipped == 2 and counts.files == 2 and counts.lines == 22
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["serial", "processes"])
+def test_two_day_summary(settings: Settings, workers: int) -> None:
+    s = load_summary(settings, SAT, SUN, workers=workers)
+    assert (s.users, s.starts, s.received, s.rejected) == (3, 3, 4, 1)
+    assert (s.analyzed, s.delivered, s.cta_clicks) == (3, 3, 1)
+    assert s.conversion == pytest.approx(1 / 3)
+    assert (s.followups_sent, s.followups_failed) == (1, 1)
+    assert s.followup_failures == {"blocked": 1}
+    assert s.rejections == {"not_resume": 1}
+    assert s.languages == {"en": 1, "kk": 1, "ru": 1}
+    assert s.formats == {"pdf": 2, "docx": 1, "text": 1}
+    assert s.hours == hours_with(9, 10, 14, 23)  # 18:30 UTC counted at 23 local
+    assert s.heat[5] == hours_with(10)  # Saturday
+    assert s.heat[6] == hours_with(9, 14, 23)  # Sunday
+    assert s.median_score == 6.0  # of 6, 8, 5
+    assert s.fallback_rate == pytest.approx(1 / 3)
+    assert (s.latency_p50_ms, s.latency_p95_ms) == (1000, 3000)
+    assert s.thumbs_up == Share(up=1, rated=2)
+    assert s.thumbs_by_source == {"llm": Share(up=0, rated=1), "rules": Share(up=1, rated=1)}
+    assert s.thumbs_by_language == {"en": Share(up=0, rated=1), "kk": Share(up=1, rated=1)}
+    assert s.campaigns == {"kbtu": 2, "(direct)": 1}
+    assert s.funnel == [("started", 3), ("sent_resume", 3), ("got_review", 2), ("clicked_cta", 1)]
+    assert (s.dropped_events, s.invalid_events, s.skipped_lines) == (2, 1, 2)
+    assert [(d.day, d.users, d.received, d.delivered) for d in s.days] == [
+        (SAT, 1, 1, 1),
+        (SUN, 3, 3, 2),
+    ]
+    trend = {t.metric: (t.yesterday, t.today) for t in s.trend}
+    assert trend == {
+        "users": (1, 3),
+        "received": (1, 3),
+        "delivered": (1, 2),
+        "cta_clicks": (0, 1),
+    }
+
+
+def test_one_day_uses_the_day_before_for_the_trend(settings: Settings) -> None:
+    s = load_summary(settings, SUN, SUN)
+    assert (s.users, s.received, s.delivered) == (3, 3, 2)
+    assert s.median_score == 6.5  # of 8 and 5: the mean of the two middle values
+    assert s.campaigns == {"(direct)": 1, "kbtu": 1}
+    delivered = next(t for t in s.trend if t.metric == "delivered")
+    assert (delivered.yesterday, delivered.today, delivered.change) == (1, 2, 1.0)
+
+
+def test_empty_range_has_no_ratios(settings: Settings) -> None:
+    s = load_summary(settings, date(2026, 1, 1), date(2026, 1, 7))
+    assert s.users == 0 and s.conversion is None and s.median_score is None
+    assert s.latency_p50_ms is None and s.thumbs_up.ratio is None and len(s.days) == 7
+
+
+def test_daily_export_rows(settings: Settings) -> None:
+    rows = [daily_row(day) for day in load_daily(settings, SAT, SUN)]
+    assert [r["date"] for r in rows] == ["2026-05-09", "2026-05-10"]
+    assert all(list(r) == list(DAILY_COLUMNS) for r in rows)
+    assert rows[0]["conversion"] == 0.0 and rows[1]["conversion"] == 0.5
+    assert rows[1]["median_score"] == 6.5 and rows[1]["thumbs_up_share"] == 0.5
+
+
+def test_tallies_merge_like_one_pass() -> None:
+    events = list(iter_events(SMALL, SAT, SUN))
+    zone = ZoneInfo("Asia/Almaty")
+    whole = tally_events(events, zone)
+    half = len(events) // 2
+    left, right = tally_events(events[:half], zone), tally_events(events[half:], zone)
+    merged: dict[date, Tally] = {}
+    for part in (left, right):
+        for day, t in part.items():
+            merged[day] = merged[day].merge(t) if day in merged else t
+    assert summarize(merged, SAT, SUN) == summarize(whole, SAT, SUN)
+
+
+def test_output_shapes_are_plain(settings: Settings) -> None:
+    s: Summary = load_summary(settings, SAT, SUN)
+    d = summary_dict(s)
+    assert d["users"] == 3 and d["conversion"] == 0.3333 and d["funnel"]["got_review"] == 2
+    rows = dict(summary_rows(s))
+    assert rows["conversion"] == "33.3%" and rows["thumbs_up.source.rules"] == "100.0% of 1"
+    assert rows["trend.delivered"] == "1 -> 2 (+100%)" and rows["busiest_hour"] == "09:00"
