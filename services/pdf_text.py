@@ -267,6 +267,9 @@ def extract_pdf(data: bytes, *, max_pages: int) -> PdfResult:
         except (OverflowError, UnicodeError, LookupError, NotImplementedError):
             failed += 1
             continue
+        if is_garbage(raw):  # judged before repair: repair would hide the unmapped glyphs
+            unreadable += 1
+            continue
         page = normalize_chars(raw)
         if not page.strip() and _has_no_content(reader.pages[index]):
             hollow += 1

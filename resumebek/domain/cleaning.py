@@ -137,10 +137,11 @@ def join_word_lines(text: str) -> str:
             out.append("")
             continue
         starts_item = line[0] in _BULLETS or line[0] in "-–—*"
-        if starts_item or (line.isupper() and len(line) > 2):
+        heading = line.isupper() and len(line) > 4  # "SQL" is a word, "SKILLS" a heading
+        if starts_item or heading:
             flush()
         current.append(line)
-        if _ENDS_BLOCK_RE.search(line) or (line.isupper() and len(line) > 2):
+        if _ENDS_BLOCK_RE.search(line) or heading:
             flush()
     flush()
     return "\n".join(out)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from resumebek.domain.cleaning import count_words
 from resumebek.domain.contacts import find_contacts
 
 
@@ -389,27 +390,32 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
+_SEGMENT_SPLIT = re.compile(r"\s+\|\s+|(?<=[.;])\s+(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
+_LABEL_END = re.compile(r"\s*[:|—–]")
+
+
 def _section_hits(lines: list[str]) -> set[str]:
+    """Section names found as headings ("EXPERIENCE", "Опыт работы") or as labels
+    ("Skills: Python", also inside a line: "Education: BSc. Skills: Excel")."""
     hits: set[str] = set()
     for line in lines:
-        words = line.split()
-        head = line.lstrip("•-–—*#0123456789. ").strip()
-        if not head:
-            continue
-        is_heading_shape = len(words) <= 5 or ":" in line[:40] or "|" in line[:40]
-        if not is_heading_shape:
-            continue
-        for name, pattern in _SECTIONS.items():
-            m = pattern.match(head)
-            if not m:
+        segments = _SEGMENT_SPLIT.split(line)
+        for segment in segments:
+            head = segment.lstrip("•-–—*#0123456789.) ").strip()
+            if not head:
                 continue
-            rest = head[m.end() :]
-            # the heading word must end there: "Опыт работы:", "SKILLS", "Education — ..."
-            if rest and rest[0].isalnum() and not rest[0].isspace():
-                continue
-            if len(words) > 5 and not re.match(r"\s*[:|—–-]", rest):
-                continue
-            hits.add(name)
+            whole_heading = len(segments) == 1 and len(head.split()) <= 5
+            for name, pattern in _SECTIONS.items():
+                m = pattern.match(head)
+                if not m:
+                    continue
+                rest = head[m.end() :]
+                if rest and rest[0].isalnum():
+                    continue  # "Experienced ...", "Profiles": not the heading word
+                if _LABEL_END.match(rest) or (whole_heading and not rest.strip(" :")):
+                    hits.add(name)
+                elif whole_heading and len(head.split()) <= 3:
+                    hits.add(name)  # "Work experience in IT" style short headings
     return hits
 
 
@@ -482,6 +488,10 @@ def detect_resume(text: str) -> ResumeVerdict:
     if facts == 3 and len(lines) <= 8:
         score += 18
         signals.append("dense_profile")
+
+    if len(sections) >= 2 and count_words(text) < 60:
+        score += 15  # a compact resume: labelled sections in a few lines
+        signals.append("compact")
 
     penalty = 0.0
     for name, (weight, pattern) in _NEGATIVES.items():

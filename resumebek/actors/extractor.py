@@ -1,0 +1,453 @@
+"""The extractor actor: documents and pasted text in, resume text (or a reason) out.
+
+DocumentReceived: size check → download (bounded) → extraction in worker processes →
+too-short / resume detection → ResumeExtracted to the analyzer, or a localized rejection to
+the outbox. A text that is not a resume is kept in memory for a while under a random
+token, so the "analyze anyway" button can still send it on. Several documents are handled
+at once (`concurrency`) so every worker process stays busy.
+
+Logs carry event names, trace ids, sizes, durations and outcomes: never text or file names.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import anyio
+
+from resumebek import metrics
+from resumebek.config import Settings
+from resumebek.domain.cleaning import clean_text, count_words
+from resumebek.domain.detection import detect_resume
+from resumebek.domain.events import event, size_bucket
+from resumebek.domain.language import detect_language
+from resumebek.domain.rejections import (
+    analyze_anyway_label,
+    anyway_expired_html,
+    download_failed_html,
+    rejection_html,
+)
+from resumebek.errors import DeliveryError, ExtractionError, MailboxClosed
+from resumebek.messages import (
+    REJECT_REASONS,
+    AnalyticsEvent,
+    AnalyzeAnyway,
+    CallbackButton,
+    ChatAction,
+    DocFormat,
+    DocumentReceived,
+    Outgoing,
+    RejectReason,
+    Requester,
+    ResumeExtracted,
+    TextReceived,
+)
+from resumebek.runtime.mailbox import Address, Mailbox
+from services.ports import Clock, DocumentExtractor, Extraction
+
+log = logging.getLogger(__name__)
+
+MIN_WORDS = 10  # the same floor services.documents applies to files
+ANYWAY_TTL_S = 3600.0  # how long a not-a-resume text waits for "analyze anyway"
+ANYWAY_MAX_ITEMS = 512  # bounded: the oldest kept text is dropped first
+ANYWAY_MAX_CHARS = 60_000
+DOWNLOAD_TIMEOUT_S = 60.0
+
+_DOC_FORMATS: dict[str, DocFormat] = {"pdf": "pdf", "docx": "docx", "txt": "txt", "text": "text"}
+
+Inbound = DocumentReceived | TextReceived | AnalyzeAnyway
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Kept:
+    """A not-a-resume text waiting for "analyze anyway"."""
+
+    user: int = field(repr=False)
+    text: str = field(repr=False)
+    format: DocFormat
+    pages: int
+    notes: tuple[str, ...]
+    received_at: float
+    expires_at: float
+
+
+class AnywayCache:
+    """Bounded, time-limited memory of texts that may still be analyzed on request."""
+
+    def __init__(self, *, ttl_s: float, max_items: int) -> None:
+        self._ttl_s = ttl_s
+        self._max_items = max_items
+        self._items: OrderedDict[str, _Kept] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(
+        self,
+        *,
+        now: float,
+        user: int,
+        text: str,
+        format: DocFormat,
+        pages: int,
+        notes: tuple[str, ...],
+        received_at: float,
+    ) -> str:
+        self._expire(now)
+        token = secrets.token_hex(8)  # 16 hex characters: "anyway:<token>" fits in 64 bytes
+        self._items[token] = _Kept(
+            user=user,
+            text=text[:ANYWAY_MAX_CHARS],
+            format=format,
+            pages=pages,
+            notes=notes,
+            received_at=received_at,
+            expires_at=now + self._ttl_s,
+        )
+        while len(self._items) > self._max_items:
+            self._items.popitem(last=False)
+        return token
+
+    def take(self, token: str, *, now: float, user: int) -> _Kept | None:
+        """The kept text for `token`, once; None when unknown, expired or someone else's."""
+        self._expire(now)
+        kept = self._items.get(token)
+        if kept is None or kept.user != user:
+            return None
+        del self._items[token]
+        return kept
+
+    def _expire(self, now: float) -> None:
+        stale = [token for token, kept in self._items.items() if kept.expires_at <= now]
+        for token in stale:
+            del self._items[token]
+
+
+@dataclass(slots=True, kw_only=True)
+class _Deps:
+    to_analyzer: Address[ResumeExtracted]
+    to_outbox: Address[Outgoing | ChatAction]
+    to_analytics: Address[AnalyticsEvent]
+    download: Callable[[str, int], Awaitable[bytes]]
+    extractor: DocumentExtractor
+    clock: Clock
+    settings: Settings
+    cache: AnywayCache
+
+
+async def run(
+    inbox: Mailbox[DocumentReceived | TextReceived | AnalyzeAnyway],
+    *,
+    to_analyzer: Address[ResumeExtracted],
+    to_outbox: Address[Outgoing | ChatAction],
+    to_analytics: Address[AnalyticsEvent],
+    download: Callable[[str, int], Awaitable[bytes]],
+    extractor: DocumentExtractor,
+    clock: Clock,
+    settings: Settings,
+    concurrency: int,
+) -> None:
+    deps = _Deps(
+        to_analyzer=to_analyzer,
+        to_outbox=to_outbox,
+        to_analytics=to_analytics,
+        download=download,
+        extractor=extractor,
+        clock=clock,
+        settings=settings,
+        cache=AnywayCache(ttl_s=ANYWAY_TTL_S, max_items=ANYWAY_MAX_ITEMS),
+    )
+    async with anyio.create_task_group() as tg:
+        for _ in range(max(1, concurrency)):
+            tg.start_soon(_worker, inbox, deps)
+
+
+async def _worker(inbox: Mailbox[Inbound], deps: _Deps) -> None:
+    while True:
+        try:
+            async with inbox.take() as msg:
+                await _handle(msg, deps)
+        except anyio.EndOfStream:
+            return
+
+
+async def _handle(msg: Inbound, deps: _Deps) -> None:
+    if isinstance(msg, DocumentReceived):
+        await _on_document(msg, deps)
+    elif isinstance(msg, TextReceived):
+        await _on_text(msg, deps)
+    else:
+        await _on_anyway(msg, deps)
+
+
+# ------------------------------------------------------------------ documents
+
+
+async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
+    settings = deps.settings
+    if msg.size > settings.max_file_bytes:
+        await _reject(msg.trace, msg.who, "too_large", "unknown", deps)
+        return
+    await _typing(msg.trace, msg.who, deps)
+    started = time.perf_counter()
+    try:
+        with anyio.fail_after(DOWNLOAD_TIMEOUT_S):
+            data = await deps.download(msg.file_id, settings.max_file_bytes)
+    except ExtractionError as exc:  # the gateway refused it, e.g. larger than declared
+        reason = _reason(exc.reason)
+        log.info("extract.download_refused trace=%s reason=%s", msg.trace, reason)
+        await _reject(msg.trace, msg.who, reason, "unknown", deps)
+        return
+    except (DeliveryError, OSError, TimeoutError) as exc:
+        log.warning("extract.download_failed trace=%s kind=%s", msg.trace, type(exc).__name__)
+        await _download_failed(msg, deps, kind=type(exc).__name__)
+        return
+    extraction = await deps.extractor.extract(
+        data, name_hint=msg.file_name, mime_type=msg.mime_type
+    )
+    log.info(
+        "extract.done trace=%s format=%s outcome=%s pages=%d bytes=%d ms=%d",
+        msg.trace,
+        extraction.format,
+        extraction.outcome,
+        extraction.pages,
+        len(data),
+        int((time.perf_counter() - started) * 1000),
+    )
+    _analytics(
+        deps,
+        event(
+            "resume_received",
+            at=deps.clock.now(),
+            user=msg.who.user,
+            trace=msg.trace,
+            format=str(extraction.format),
+            size_bucket=size_bucket(len(data)),
+        ),
+    )
+    if extraction.outcome != "ok":
+        await _reject(msg.trace, msg.who, extraction.outcome, str(extraction.format), deps)
+        return
+    await _classify(
+        trace=msg.trace,
+        who=msg.who,
+        text=extraction.text,
+        format=_DOC_FORMATS.get(str(extraction.format), "txt"),
+        extraction=extraction,
+        received_at=msg.received_at,
+        deps=deps,
+    )
+
+
+async def _download_failed(msg: DocumentReceived, deps: _Deps, *, kind: str) -> None:
+    lang = msg.who.ui_language
+    await deps.to_outbox.send(
+        Outgoing(
+            trace=msg.trace,
+            chat=msg.who.chat,
+            language=lang,
+            kind="error",
+            html=download_failed_html(lang),
+        )
+    )
+    _analytics(
+        deps,
+        event(
+            "error",
+            at=deps.clock.now(),
+            user=msg.who.user,
+            trace=msg.trace,
+            actor="extractor",
+            kind="download_failed",
+        ),
+    )
+
+
+# ------------------------------------------------------------------ pasted text
+
+
+async def _on_text(msg: TextReceived, deps: _Deps) -> None:
+    cleaned = clean_text(msg.text)
+    _analytics(
+        deps,
+        event(
+            "resume_received",
+            at=deps.clock.now(),
+            user=msg.who.user,
+            trace=msg.trace,
+            format="text",
+            size_bucket=size_bucket(len(msg.text.encode("utf-8"))),
+        ),
+    )
+    if not any(c.isalpha() for c in cleaned.text) or count_words(cleaned.text) < MIN_WORDS:
+        await _reject(msg.trace, msg.who, "too_short", "text", deps)
+        return
+    await _classify(
+        trace=msg.trace,
+        who=msg.who,
+        text=cleaned.text,
+        format="text",
+        extraction=Extraction(outcome="ok", format="text", pages=1, notes=cleaned.notes),
+        received_at=msg.received_at,
+        deps=deps,
+    )
+
+
+# ------------------------------------------------------------------ detection
+
+
+async def _classify(
+    *,
+    trace: str,
+    who: Requester,
+    text: str,
+    format: DocFormat,
+    extraction: Extraction,
+    received_at: float,
+    deps: _Deps,
+) -> None:
+    verdict = detect_resume(text)
+    guess = detect_language(text)
+    log.info(
+        "extract.detected trace=%s resume_confidence=%d language=%s",
+        trace,
+        verdict.confidence,
+        guess.language,
+    )
+    if verdict.is_resume(deps.settings.resume_threshold):
+        await deps.to_analyzer.send(
+            ResumeExtracted(
+                trace=trace,
+                who=who,
+                text=text,
+                format=format,
+                pages=extraction.pages,
+                language=guess.language,
+                language_confidence=guess.confidence,
+                resume_confidence=verdict.confidence,
+                signals=verdict.signals,
+                quality_notes=extraction.notes,
+                received_at=received_at,
+            )
+        )
+        return
+    token = deps.cache.put(
+        now=deps.clock.now(),
+        user=who.user,
+        text=text,
+        format=format,
+        pages=extraction.pages,
+        notes=extraction.notes,
+        received_at=received_at,
+    )
+    lang = who.ui_language
+    button = CallbackButton(text=analyze_anyway_label(lang), data=f"anyway:{token}")
+    await _reject(trace, who, "not_resume", format, deps, buttons=((button,),))
+
+
+async def _on_anyway(msg: AnalyzeAnyway, deps: _Deps) -> None:
+    kept = deps.cache.take(msg.token, now=deps.clock.now(), user=msg.who.user)
+    if kept is None:
+        lang = msg.who.ui_language
+        log.info("extract.anyway_expired trace=%s", msg.trace)
+        await deps.to_outbox.send(
+            Outgoing(
+                trace=msg.trace,
+                chat=msg.who.chat,
+                language=lang,
+                kind="reply",
+                html=anyway_expired_html(lang),
+            )
+        )
+        _analytics(
+            deps,
+            event(
+                "error",
+                at=deps.clock.now(),
+                user=msg.who.user,
+                trace=msg.trace,
+                actor="extractor",
+                kind="anyway_expired",
+            ),
+        )
+        return
+    verdict = detect_resume(kept.text)
+    guess = detect_language(kept.text)
+    log.info("extract.anyway trace=%s", msg.trace)
+    await deps.to_analyzer.send(
+        ResumeExtracted(
+            trace=msg.trace,
+            who=msg.who,
+            text=kept.text,
+            format=kept.format,
+            pages=kept.pages,
+            language=guess.language,
+            language_confidence=guess.confidence,
+            resume_confidence=verdict.confidence,
+            signals=verdict.signals,
+            quality_notes=kept.notes,
+            forced=True,
+            received_at=deps.clock.now(),
+        )
+    )
+
+
+# ------------------------------------------------------------------ replies
+
+
+async def _reject(
+    trace: str,
+    who: Requester,
+    reason: RejectReason,
+    format: str,
+    deps: _Deps,
+    *,
+    buttons: tuple[tuple[CallbackButton, ...], ...] = (),
+) -> None:
+    lang = who.ui_language
+    await deps.to_outbox.send(
+        Outgoing(
+            trace=trace,
+            chat=who.chat,
+            language=lang,
+            kind="rejection",
+            html=rejection_html(reason, lang, format=format),
+            buttons=buttons,
+        )
+    )
+    metrics.REJECTIONS.labels(reason=reason).inc()
+    _analytics(
+        deps,
+        event(
+            "resume_rejected",
+            at=deps.clock.now(),
+            user=who.user,
+            trace=trace,
+            reason=reason,
+            format=format,
+        ),
+    )
+    log.info("extract.rejected trace=%s reason=%s format=%s", trace, reason, format)
+
+
+async def _typing(trace: str, who: Requester, deps: _Deps) -> None:
+    try:
+        await deps.to_outbox.send(ChatAction(trace=trace, chat=who.chat, action="typing"))
+    except MailboxClosed:
+        pass  # shutting down: the reply itself will report the closed outbox
+
+
+def _analytics(deps: _Deps, ev: AnalyticsEvent) -> None:
+    deps.to_analytics.send_nowait(ev)  # never blocks a user's request; drops are counted
+
+
+def _reason(value: str) -> RejectReason:
+    for reason in REJECT_REASONS:
+        if reason == value:
+            return reason
+    return "corrupt"
