@@ -306,7 +306,7 @@ def build_tree(
             to_analyzer=analyzer_box,
             to_outbox=outbox_box,
             to_analytics=analytics_box,
-            download=gateway.download,
+            download=lambda file_id, max_bytes: gateway.download(file_id, max_bytes=max_bytes),
             extractor=services.extractor,
             clock=clock,
             settings=settings,
