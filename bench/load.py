@@ -26,6 +26,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,8 @@ class LoadOptions:
     seed: int = 1
     log_level: str = "WARNING"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # tests: inject faults into the simulated Telegram before the users start
+    prepare: Callable[[SimTelegram, list[int]], None] | None = None
 
 
 def outbox_limits(config: SupervisorConfig, per_chat: float, global_: float) -> SupervisorConfig:
@@ -155,6 +158,7 @@ class Outcome:
     dangling_placeholders: int = 0  # a ⏳ never edited into an answer
     fallback: int = 0  # reviews by the rules reviewer
     latencies: list[float] = field(default_factory=list)
+    unanswered: list[int] = field(default_factory=list)  # simulated user ids
     # per corpus file: how many of its senders got a review / another answer
     per_doc: dict[str, list[int]] = field(default_factory=dict)
 
@@ -192,6 +196,7 @@ def read_outcome(
             out.answered += 1
         else:
             out.lost += 1
+            out.unanswered.append(user)
         if len(reviews) == 1:
             out.exactly_one_review += 1
             counts[0] += 1
@@ -265,7 +270,9 @@ async def run_load(opts: LoadOptions) -> dict[str, Any]:
         config = bench_config(opts)
         result: dict[str, Any] = {
             "scenario": {
-                k: v for k, v in asdict(opts).items() if k not in ("data_dir", "extra_env")
+                k: v
+                for k, v in asdict(opts).items()
+                if k not in ("data_dir", "extra_env", "prepare")
             },
             "machine": machine(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -308,6 +315,8 @@ async def _drive(
         user: sim.add_document(doc.data, file_name=doc.name, mime_type=doc.mime_type)
         for user, doc in doc_of.items()
     }
+    if opts.prepare is not None:
+        opts.prepare(sim, users)
     sent_at: dict[int, float] = {}
     restarts: dict[str, int] = {}
     outage: dict[str, float] = {}
@@ -365,15 +374,29 @@ async def _drive(
             if opts.llm_outage is not None and server is not None:
                 tg.start_soon(take_llm_down)
             deadline = anyio.current_time() + opts.timeout_s
+            idle_since: float | None = None
             while anyio.current_time() < deadline:
-                if len(sent_at) == len(users) and answered_count(sim, users) == len(users):
-                    break
+                if len(sent_at) == len(users):
+                    if answered_count(sim, users) == len(users):
+                        break
+                    # someone will never be answered (e.g. blocked the bot): stop once
+                    # nothing has moved anywhere in the tree for a while
+                    if tree.idle():
+                        idle_since = idle_since or anyio.current_time()
+                        if anyio.current_time() - idle_since > 3.0:
+                            break
+                    else:
+                        idle_since = None
                 await anyio.sleep(0.2)
             all_answered_s = clock.now() - first_upload
             with anyio.move_on_after(60):
                 await tree.wait_idle(settle_s=1.0)
             status = [row.to_dict() for row in tree.supervisor.status()]
             tree.supervisor.request_shutdown()
+        # open_services does not close the reviewer's HTTP client (reported); do it here
+        aclose = getattr(services.reviewer, "aclose", None)
+        if aclose is not None:
+            await aclose()
         wall_s = time.perf_counter() - wall
 
     outcome = read_outcome(sim, users, sent_at, {u: d.name for u, d in doc_of.items()})
@@ -395,6 +418,7 @@ async def _drive(
         "non_review_docs": outcome.non_review_docs,
         "inconsistent_docs": outcome.inconsistent_docs,
         "lost": outcome.lost,
+        "unanswered_users": outcome.unanswered[:50],
         "duplicated": outcome.duplicated,
         "other_answers": outcome.other_answers,
         "dangling_placeholders": outcome.dangling_placeholders,
