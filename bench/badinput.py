@@ -204,10 +204,15 @@ class ChatProcess:
         assert self.proc.stdin is not None
         self.proc.stdin.close()  # `chat` waits for end of input before exiting (reported)
         try:
-            return self.proc.wait(60)
+            code = self.proc.wait(60)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
-            return -9
+            code = -9
+        self.proc.wait(30)
+        self._reader.join(10)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        return code
 
 
 def _wait(predicate: Callable[[], bool], timeout_s: float) -> bool:
@@ -220,7 +225,11 @@ def _wait(predicate: Callable[[], bool], timeout_s: float) -> bool:
 
 
 def run_inputs(
-    inputs: list[Input], *, extract_timeout_s: float = 10.0, parallel: int = 2
+    inputs: list[Input],
+    *,
+    extract_timeout_s: float = 10.0,
+    parallel: int = 2,
+    settle_s: float = 1.2,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="resumebek-bad-") as tmp:
         env = {
@@ -237,7 +246,8 @@ def run_inputs(
             USER_DAILY_LIMIT="1000",
         )
         bot = ChatProcess(env)
-        margin = 15.0  # download, queue note, the outbox's 1 msg/s per chat
+        # download, the outbox's 1 msg/s per chat, and queueing behind the 2 workers
+        margin = 15.0 + extract_timeout_s * (parallel // 2 - 1)
         rows: list[dict[str, Any]] = []
         with TreeMemorySampler(bot.proc.pid) as memory:
             user = 70_000
@@ -252,7 +262,7 @@ def run_inputs(
                     lambda batch=batch: all(bot.answers(u) > 0 for u, _, _ in batch),  # type: ignore[misc]
                     extract_timeout_s + margin,
                 )
-                time.sleep(1.2)  # a second answer would come within the per-chat interval
+                time.sleep(settle_s)  # a second answer would come within the per-chat interval
                 for u, item, sent in batch:
                     answered = bot.answered_at.get(u)
                     rows.append(

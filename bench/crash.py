@@ -16,6 +16,7 @@ SIGTERM. Then, from everything the bot printed across all runs:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -103,6 +104,13 @@ class Bot:
             pass
         self.proc.wait(30)
         self._reader.join(10)
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
     def terminate(self, timeout_s: float = 60.0) -> int:
         self.proc.send_signal(signal.SIGTERM)
@@ -116,6 +124,7 @@ class Bot:
             self.kill()
             return -9
         self._reader.join(10)
+        self._close_pipes()
         return code
 
 

@@ -181,9 +181,12 @@ class LLMServerProcess:
         return self
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
             self._proc.wait(10)
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
         self._proc = None
 
     def __enter__(self) -> LLMServerProcess:

@@ -159,6 +159,9 @@ class Outcome:
     fallback: int = 0  # reviews by the rules reviewer
     latencies: list[float] = field(default_factory=list)
     unanswered: list[int] = field(default_factory=list)  # simulated user ids
+    # users with other than one answer: what they saw (simulated users, bench text only)
+    odd: list[dict[str, object]] = field(default_factory=list)
+    reviewed_at_least_once: int = 0
     # per corpus file: how many of its senders got a review / another answer
     per_doc: dict[str, list[int]] = field(default_factory=dict)
 
@@ -206,6 +209,18 @@ def read_outcome(
             out.duplicated += 1
         if (len(reviews) == 1 and not others) or (not reviews and len(others) == 1):
             out.exactly_one_answer += 1
+        elif len(out.odd) < 10:
+            out.odd.append(
+                {
+                    "user": user,
+                    "messages": [
+                        ("review" if m.is_review else m.html[:60], m.edits)
+                        for m in sim.chat_messages(user)
+                    ],
+                }
+            )
+        if reviews:
+            out.reviewed_at_least_once += 1
         for review in reviews[:1]:
             if any(d.startswith("rate:up:rules") for d in review.callback_data):
                 out.fallback += 1
@@ -333,8 +348,11 @@ async def _drive(
             http=False,
         )
 
+        stopped = anyio.Event()
+
         async def supervise() -> None:
             code.append(await tree.supervisor.run())
+            stopped.set()
 
         async def send_all() -> None:
             started = anyio.current_time()
@@ -362,9 +380,19 @@ async def _drive(
             await anyio.to_thread.run_sync(server.start)
             outage["up_at"] = clock.now()
 
+        lag = [0.0]
+
+        async def watch_loop_lag() -> None:
+            """How late a 50 ms sleep wakes: the event loop's worst stall in this run."""
+            while True:
+                before = anyio.current_time()
+                await anyio.sleep(0.05)
+                lag[0] = max(lag[0], anyio.current_time() - before - 0.05)
+
         wall = time.perf_counter()
         async with anyio.create_task_group() as tg:
             tg.start_soon(supervise)
+            tg.start_soon(watch_loop_lag)
             with anyio.fail_after(30):
                 await sim.wait_started()
             first_upload = clock.now()
@@ -376,7 +404,8 @@ async def _drive(
             deadline = anyio.current_time() + opts.timeout_s
             idle_since: float | None = None
             while anyio.current_time() < deadline:
-                if len(sent_at) == len(users):
+                restarting = opts.restart_actors and len(restarts) < len(ACTORS)
+                if len(sent_at) == len(users) and not restarting:
                     if answered_count(sim, users) == len(users):
                         break
                     # someone will never be answered (e.g. blocked the bot): stop once
@@ -393,6 +422,9 @@ async def _drive(
                 await tree.wait_idle(settle_s=1.0)
             status = [row.to_dict() for row in tree.supervisor.status()]
             tree.supervisor.request_shutdown()
+            with anyio.fail_after(120):
+                await stopped.wait()
+            tg.cancel_scope.cancel()
         # open_services does not close the reviewer's HTTP client (reported); do it here
         aclose = getattr(services.reviewer, "aclose", None)
         if aclose is not None:
@@ -418,6 +450,8 @@ async def _drive(
         "non_review_docs": outcome.non_review_docs,
         "inconsistent_docs": outcome.inconsistent_docs,
         "lost": outcome.lost,
+        "reviewed_at_least_once": outcome.reviewed_at_least_once,
+        "odd_users": outcome.odd,
         "unanswered_users": outcome.unanswered[:50],
         "duplicated": outcome.duplicated,
         "other_answers": outcome.other_answers,
@@ -446,6 +480,7 @@ async def _drive(
         "ctl_restart_exit_codes": restarts,
         "llm_outage": outage,
         "supervisor_exit": code[0] if code else None,
+        "max_event_loop_lag_s": round(lag[0], 3),
         "wall_s": round(wall_s, 1),
     }
 
@@ -476,6 +511,7 @@ def summary(result: dict[str, Any]) -> str:
         f"{rate['max_global_in_1s']} calls / {rate['max_global_messages_in_1s']} messages)",
         "mailbox high-water: "
         + ", ".join(f"{k} {v['high_water']}" for k, v in result["mailboxes"].items()),
+        f"worst event-loop stall {result['max_event_loop_lag_s']} s",
         "restarts: "
         + ", ".join(f"{k} {v['restarts']}" for k, v in result["mailboxes"].items())
         + "; dead letters: "
