@@ -16,6 +16,7 @@ more than the supervisor's intensity allows, none failed; SIGTERM then exits 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -142,14 +143,16 @@ def case_inputs() -> list[Input]:
 class ChatProcess:
     """`resumebek chat --keep-running --jsonl`: final state of every message, per chat."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "resumebek", "chat", "--keep-running", "--jsonl"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,  # the bot's own log lines: event names, kinds, no user data
             start_new_session=True,
         )
         self.messages: dict[tuple[int, int], str] = {}
@@ -192,17 +195,29 @@ class ChatProcess:
                 if c == chat and html.startswith(PLACEHOLDERS)
             )
 
-    def feed(self, *lines: str) -> None:
+    def feed(self, *lines: str) -> bool:
+        """False when the bot is gone (its stdin pipe broke)."""
         assert self.proc.stdin is not None
-        for line in lines:
-            self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
+        try:
+            for line in lines:
+                self.proc.stdin.write(line.encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return False
+        return True
+
+    def log_tail(self, lines: int = 25) -> list[str]:
+        self._log.flush()
+        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return [line for line in text if "WARNING" in line or "ERROR" in line][-lines:]
 
     def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         assert self.proc.stdin is not None
-        self.proc.stdin.close()  # `chat` waits for end of input before exiting (reported)
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()  # `chat` waits for end of input before exiting (reported)
         try:
             code = self.proc.wait(60)
         except subprocess.TimeoutExpired:
@@ -212,6 +227,7 @@ class ChatProcess:
         self._reader.join(10)
         assert self.proc.stdout is not None
         self.proc.stdout.close()
+        self._log.close()
         return code
 
 
@@ -245,7 +261,8 @@ def run_inputs(
             EXTRACT_TIMEOUT=f"{extract_timeout_s}s",
             USER_DAILY_LIMIT="1000",
         )
-        bot = ChatProcess(env)
+        bot = ChatProcess(env, Path(tmp) / "bot.log")
+        died_at: str | None = None  # the input being fed when the bot was found gone
         # download, the outbox's 1 msg/s per chat, and queueing behind the 2 workers
         margin = 15.0 + extract_timeout_s * (parallel // 2 - 1)
         rows: list[dict[str, Any]] = []
@@ -255,9 +272,12 @@ def run_inputs(
                 batch = []
                 for item in inputs[start : start + parallel]:
                     verb = "/paste" if item.paste else "/send"
-                    bot.feed(f"/as {user}", f"{verb} {item.path}")
+                    if died_at is None and not bot.feed(f"/as {user}", f"{verb} {item.path}"):
+                        died_at = item.label
                     batch.append((user, item, time.monotonic()))
                     user += 1
+                if died_at is not None:
+                    break
                 _wait(
                     lambda batch=batch: all(bot.answers(u) > 0 for u, _, _ in batch),  # type: ignore[misc]
                     extract_timeout_s + margin,
@@ -285,8 +305,11 @@ def run_inputs(
             )
             actors = json.loads(status.stdout) if status.returncode == 0 else []
         exit_code = bot.stop()
+        log_tail = bot.log_tail()
     return {
         "rows": rows,
+        "bot_died_feeding": died_at,
+        "log_tail": log_tail,
         "actors": actors,
         "exit_code": exit_code,
         "peak_rss_mb": round(memory.peak_rss_kb / 1024, 1),
@@ -301,6 +324,7 @@ def verdict(result: dict[str, Any], max_restarts: int = 5) -> dict[str, Any]:
     seconds = [r["seconds"] for r in rows if r["seconds"] is not None]
     return {
         "inputs": len(rows),
+        "bot_died_feeding": result["bot_died_feeding"],
         "exactly_one_answer": sum(1 for r in rows if r["answers"] == 1),
         "no_answer": [r["input"] for r in rows if r["answers"] == 0],
         "several_answers": [r["input"] for r in rows if r["answers"] > 1],
@@ -334,8 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key}: {value}")
     if a.json is not None:
         a.json.write_text(json.dumps({"verdict": v, **result}, indent=2), encoding="utf-8")
+    if v["bot_died_feeding"] is not None:
+        print("the bot died; its last warnings and errors:")
+        print("\n".join(result["log_tail"]))
     ok = (
-        v["exactly_one_answer"] == v["inputs"]
+        v["bot_died_feeding"] is None
+        and v["exactly_one_answer"] == v["inputs"]
         and not v["over_deadline"]
         and not v["failed_actors"]
         and not v["over_intensity"]

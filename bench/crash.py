@@ -75,6 +75,7 @@ class Bot:
             start_new_session=True,  # its own process group: workers die with it
         )
         self._sink = sink
+        self.killed_at: float | None = None
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -98,6 +99,7 @@ class Bot:
         return True
 
     def kill(self) -> None:
+        self.killed_at = time.time()
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -201,6 +203,7 @@ def run_crashes(
     checks = FileChecks()
     sent: dict[int, int] = {}  # user → incarnation that got the upload
     next_user = 50_000
+    killed_at: dict[int, float] = {}
     started = time.monotonic()
     try:
         for cycle in range(kills):
@@ -218,6 +221,7 @@ def run_crashes(
                     break
             time.sleep(max(0.0, deadline - time.monotonic()))
             bot.kill()
+            killed_at[cycle] = bot.killed_at or time.time()
             check_followup_snapshot(data_dir, checks)
         # one clean run: restore, send what is due, stop gracefully
         bot = Bot(env, kills, records)
@@ -233,6 +237,7 @@ def run_crashes(
 
     reviews: Counter[int] = Counter()
     followups: Counter[int] = Counter()
+    review_before_kill: dict[int, float] = {}  # chat → seconds from its review to the kill
     for r in records:
         if r.get("action") not in ("send", "edit"):
             continue
@@ -241,6 +246,9 @@ def run_crashes(
             continue
         if any(str(b.get("data", "")).startswith("rate:") for b in r.get("buttons", [])):
             reviews[chat] += 1
+            kill = killed_at.get(int(r.get("incarnation", -1)))
+            if kill is not None and isinstance(r.get("ts"), float):
+                review_before_kill[chat] = kill - float(r["ts"])
         elif r.get("action") == "send" and r.get("html") in REMINDERS:
             followups[chat] += 1
     reviewed = set(reviews)
@@ -261,6 +269,9 @@ def run_crashes(
         "reviews_with_exactly_one_followup": len(exactly_one),
         "reviews_missing_followup": len(missing),
         "followups_sent_twice": len(twice_sent),
+        "missing_followup_review_to_kill_s": sorted(
+            round(review_before_kill[c], 2) for c in missing if c in review_before_kill
+        ),
         "reviews_with_more_than_one_followup": len(extra),
         "followups_without_review": len(set(followups) - reviewed),
         "followup_snapshots_checked": checks.followup_snapshots_checked,
@@ -288,6 +299,8 @@ def summary(r: dict[str, Any]) -> str:
             f"reviews with exactly one {r['reviews_with_exactly_one_followup']}, "
             f"missing {r['reviews_missing_followup']}, sent twice {r['followups_sent_twice']}, "
             f"more than one {r['reviews_with_more_than_one_followup']}",
+            "missing follow-ups: seconds from the review to the kill: "
+            f"{r['missing_followup_review_to_kill_s']}",
             f"followup_jobs.json checked {r['followup_snapshots_checked']} times, "
             f"unparsable {r['followup_snapshot_unparsable']}, quarantined "
             f"{r['followup_quarantined'] or 'none'}",

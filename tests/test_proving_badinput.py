@@ -36,6 +36,7 @@ def test_hostile_and_fuzzed_inputs_each_get_one_answer(tmp_path: Path) -> None:
     result = run_inputs(inputs, extract_timeout_s=8.0, parallel=6, settle_s=1.2)
     v = verdict(result)
     assert v["inputs"] == len(inputs) == len(HOSTILE) + 3 + 4 + 3 + 1 + 2
+    assert v["bot_died_feeding"] is None, result["log_tail"]
     assert v["no_answer"] == []
     assert v["several_answers"] == []
     assert v["dangling_placeholders"] == []
