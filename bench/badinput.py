@@ -155,6 +155,7 @@ class ChatProcess:
             stderr=self._log,  # the bot's own log lines: event names, kinds, no user data
             start_new_session=True,
         )
+        self.tail: list[str] = []
         self.messages: dict[tuple[int, int], str] = {}
         self.answered_at: dict[int, float] = {}
         self._lock = threading.Lock()
@@ -227,6 +228,7 @@ class ChatProcess:
         self._reader.join(10)
         assert self.proc.stdout is not None
         self.proc.stdout.close()
+        self.tail = self.log_tail()
         self._log.close()
         return code
 
@@ -305,7 +307,7 @@ def run_inputs(
             )
             actors = json.loads(status.stdout) if status.returncode == 0 else []
         exit_code = bot.stop()
-        log_tail = bot.log_tail()
+        log_tail = bot.tail
     return {
         "rows": rows,
         "bot_died_feeding": died_at,
@@ -347,9 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=10.0, help="EXTRACT_TIMEOUT for the bot")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--keep", type=Path, default=None, help="write the fuzzed files here (kept)")
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="resumebek-fuzz-") as tmp:
-        inputs = case_inputs() + fuzz_inputs(Path(tmp), a.fuzz, a.seed)
+        where = a.keep or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
+        inputs = case_inputs() + fuzz_inputs(where, a.fuzz, a.seed)
         result = run_inputs(inputs, extract_timeout_s=a.timeout)
     v = verdict(result)
     v["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
