@@ -9,51 +9,133 @@ from __future__ import annotations
 
 import html
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from resumebek.config import Settings
 from resumebek.domain.report import render_report
-from resumebek.domain.stats import Summary, Tally, summarize, tally_events
+from resumebek.domain.stats import (
+    Summary,
+    Tally,
+    summarize,
+    tally_events,
+    tally_from_dict,
+    tally_to_dict,
+)
 from resumebek.messages import Language
-from services.analytics_files import ReadCounts, analytics_dir, parse_lines, read_day_lines
+from services.analytics_files import (
+    ReadCounts,
+    analytics_dir,
+    day_file,
+    parse_lines,
+    read_day_lines,
+)
+from services.storage import write_atomic
 
 
 def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def tally_day(directory: Path, day: date, zone_name: str) -> dict[date, Tally]:
-    """Tallies of one day file, keyed by local day (normally just `day`)."""
+CACHE_VERSION = 1  # bump when Tally or tally_events changes meaning
+
+
+def cache_dir(settings: Settings) -> Path:
+    """Per-day tallies of closed days (readers only: DATA_DIR/analytics/ has one writer)."""
+    return settings.data_dir / "cache" / "analytics"
+
+
+def _cached(cache: Path, day: date, stamp: list[object]) -> dict[date, Tally] | None:
+    try:
+        data = orjson.loads((cache / f"{day.isoformat()}.json").read_bytes())
+        if data["stamp"] != stamp:
+            return None
+        return {date.fromisoformat(k): tally_from_dict(v) for k, v in data["tallies"].items()}
+    except FileNotFoundError:
+        return None
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None  # a damaged cache entry is only a miss
+
+
+def tally_day(
+    directory: Path, day: date, zone_name: str, cache: Path | None = None
+) -> dict[date, Tally]:
+    """Tallies of one day file, keyed by local day (normally just `day`). With `cache`, a
+    file whose size and mtime are unchanged is not read again."""
+    try:
+        st = day_file(directory, day).stat()
+    except FileNotFoundError:
+        return {}
+    stamp: list[object] = [CACHE_VERSION, zone_name, st.st_size, st.st_mtime_ns]
+    if cache is not None and (hit := _cached(cache, day, stamp)) is not None:
+        return hit
     counts = ReadCounts()
     tallies = tally_events(parse_lines(read_day_lines(directory, day), counts), ZoneInfo(zone_name))
     if counts.skipped:
         tallies.setdefault(day, Tally()).skipped_lines += counts.skipped
+    if cache is not None:
+        entry = {
+            "stamp": stamp,
+            "tallies": {k.isoformat(): tally_to_dict(v) for k, v in tallies.items()},
+        }
+        write_atomic(cache / f"{day.isoformat()}.json", orjson.dumps(entry))
     return tallies
 
 
+def _prune_cache(cache: Path, directory: Path) -> None:
+    """Drop cache entries of days whose file is gone (retention removed it)."""
+    if not cache.is_dir():
+        return
+    for entry in cache.glob("*.json"):
+        try:
+            day = date.fromisoformat(entry.stem)
+        except ValueError:
+            continue
+        if not day_file(directory, day).exists():
+            entry.unlink(missing_ok=True)
+
+
 def auto_workers(n_days: int) -> int:
-    """Worker processes worth starting for `n_days` files (a process costs ~50 ms)."""
-    return max(1, min(n_days // 4, os.cpu_count() or 1, 8))
+    """Worker processes worth starting for `n_days` files. On 2 cores the processes were
+    slower than one (bench/analytics.py), so one core is always left to the parent."""
+    return max(1, min(n_days // 4, (os.cpu_count() or 1) - 2, 8))
 
 
 def tally_range(
-    directory: Path, days: Iterable[date], zone_name: str, *, workers: int | None = None
+    directory: Path,
+    days: Iterable[date],
+    zone_name: str,
+    *,
+    workers: int | None = None,
+    cache: Path | None = None,
+    cache_before: date | None = None,
 ) -> dict[date, Tally]:
-    """Tallies for the given days; with workers > 1 the files are parsed in worker processes
-    (command line only: forking inside the running bot is not safe). None: decide by size."""
+    """Tallies for the given days. With workers > 1 the files are parsed in worker processes
+    (command line only: forking inside the running bot is not safe); None decides by size.
+    Days before `cache_before` (closed days) use the cache when one is given."""
     wanted = list(days)
+    caches = [
+        cache if cache is not None and cache_before is not None and d < cache_before else None
+        for d in wanted
+    ]
     workers = auto_workers(len(wanted)) if workers is None else max(1, workers)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(
-                pool.map(tally_day, [directory] * len(wanted), wanted, [zone_name] * len(wanted))
+                pool.map(
+                    tally_day, [directory] * len(wanted), wanted, [zone_name] * len(wanted), caches
+                )
             )
     else:
-        parts = [tally_day(directory, day, zone_name) for day in wanted]
+        parts = [tally_day(directory, d, zone_name, c) for d, c in zip(wanted, caches, strict=True)]
+    if cache is not None:
+        _prune_cache(cache, directory)
     merged: dict[date, Tally] = {}
     for part in parts:
         for day, tally in part.items():
@@ -65,22 +147,39 @@ def tally_range(
 
 
 def load_summary(
-    settings: Settings, start: date, end: date, *, workers: int | None = None
+    settings: Settings,
+    start: date,
+    end: date,
+    *,
+    workers: int | None = None,
+    use_cache: bool = True,
 ) -> Summary:
     """Stats for start..end inclusive (local days in TIMEZONE); the day before `start` is
-    read too, for the day-over-day trend."""
+    read too, for the day-over-day trend. Closed days come from the cache when it is fresh."""
     if end < start:
         raise ValueError("the range ends before it starts")
     before = start - timedelta(days=1)
     tallies = tally_range(
-        analytics_dir(settings), _days(before, end), settings.timezone, workers=workers
+        analytics_dir(settings),
+        _days(before, end),
+        settings.timezone,
+        workers=workers,
+        cache=cache_dir(settings) if use_cache else None,
+        # today and yesterday still grow (late events around midnight): never cached
+        cache_before=local_today(settings, time.time()) - timedelta(days=1),
     )
     return summarize(tallies, start, end, previous=tallies.get(before))
 
 
 def load_daily(settings: Settings, start: date, end: date) -> list[Summary]:
     """One Summary per day (for export)."""
-    tallies = tally_range(analytics_dir(settings), _days(start, end), settings.timezone)
+    tallies = tally_range(
+        analytics_dir(settings),
+        _days(start, end),
+        settings.timezone,
+        cache=cache_dir(settings),
+        cache_before=local_today(settings, time.time()) - timedelta(days=1),
+    )
     return [summarize(tallies, day, day) for day in _days(start, end)]
 
 

@@ -12,7 +12,6 @@ analytics, followup, outbox, analyzer, extractor, ingress, telegram, http.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -21,7 +20,7 @@ from typing import Any
 
 import anyio
 
-from resumebek.actors import analytics, analyzer, followup, ingress, outbox
+from resumebek.actors import analytics, analyzer, extractor, followup, ingress, outbox
 from resumebek.analytics_admin import admin_summary
 from resumebek.config import Settings, SupervisorConfig
 from resumebek.domain.click_token import click_key, tracked_photo_url
@@ -29,6 +28,7 @@ from resumebek.domain.events import event
 from resumebek.domain.photo_offer import photo_url, validate_photo_url
 from resumebek.domain.privacy import pseudonym
 from resumebek.domain.render import review_html
+from resumebek.domain.telegram_html import machine_word
 from resumebek.domain.texts import command_menu, pick_language, t
 from resumebek.errors import ConfigError
 from resumebek.messages import (
@@ -44,6 +44,7 @@ from resumebek.messages import (
     IncomingMessage,
     Language,
     Outgoing,
+    Priority,
     Requester,
     ResumeExtracted,
     ReviewReady,
@@ -73,6 +74,12 @@ class Services:
     reviewer: ResumeReviewer | None
 
 
+def extractor_workers(settings: Settings, config: SupervisorConfig) -> int:
+    """Parser worker processes: supervisor.toml [actors.extractor] workers, else
+    EXTRACT_WORKERS. The pool and the extractor actor's concurrency use the same number."""
+    return int(_option(config, "extractor", "workers", settings.extract_workers))
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings, *, workers: int | None = None
@@ -82,12 +89,7 @@ async def open_services(
     from services.llm import OpenAIReviewer
 
     async with AsyncExitStack() as stack:
-        pool = ProcessExtractor(
-            workers=workers or settings.extract_workers,
-            timeout_s=settings.extract_timeout_s,
-            memory_mb=settings.extract_memory_mb,
-            max_pages=settings.max_pages,
-        )
+        pool = ProcessExtractor.from_settings(settings, workers=workers)
         await stack.enter_async_context(pool)
         reviewer = OpenAIReviewer.from_settings(settings) if settings.llm_enabled else None
         yield Services(extractor=pool, reviewer=reviewer)
@@ -153,8 +155,11 @@ def _who_of(message: object) -> tuple[ChatRef, Language] | None:
         return who.chat, who.ui_language
     if isinstance(message, IncomingMessage | IncomingCallback):
         return message.chat, pick_language(message.language_code)
-    if isinstance(message, Outgoing) and message.kind != "error":  # never loop on errors
-        return message.chat, message.language
+    if isinstance(message, Outgoing):
+        # a reply the user waits for; never for errors (no loop) or unsolicited reminders
+        if message.kind in ("progress", "reply", "rejection") and message.priority == Priority.USER:
+            return message.chat, message.language
+        return None
     if isinstance(message, ChatAction):
         return None  # a typing indicator: nothing the user waits for
     return None
@@ -169,7 +174,13 @@ def dead_letter_handler(
     async def on_dead_letter(actor: str, message: Any, error_kind: str) -> None:
         trace = getattr(message, "trace", None)
         mailboxes["analytics"].send_nowait(
-            event("dead_letter", at=clock.now(), trace=trace, actor=actor, kind=error_kind)
+            event(
+                "dead_letter",
+                at=clock.now(),
+                trace=trace,
+                actor=machine_word(actor),
+                kind=machine_word(error_kind),
+            )
         )
         target = _who_of(message)
         if target is None or error_kind == "shutdown":
@@ -247,8 +258,8 @@ def build_tree(
         settings.data_dir / INGRESS_STATE_FILE,
         dedup_window=int(_option(config, "ingress", "dedup_window", 10_000)),
     )
-    extractor_actor = importlib.import_module("resumebek.actors.extractor")
     link = photo_link(settings, salt)
+    outbox_memory = outbox.OutboxMemory()  # survives a restart of the outbox actor
 
     sup.add(
         "analytics",
@@ -285,6 +296,7 @@ def build_tree(
             concurrency=int(_option(config, "outbox", "concurrency", 16)),
             render_review=review_html,
             photo_link=link,
+            memory=outbox_memory,
         ),
     )
     sup.add(
@@ -301,7 +313,7 @@ def build_tree(
     )
     sup.add(
         "extractor",
-        start=lambda: extractor_actor.run(
+        start=lambda: extractor.run(
             extractor_box,
             to_analyzer=analyzer_box,
             to_outbox=outbox_box,
@@ -310,7 +322,7 @@ def build_tree(
             extractor=services.extractor,
             clock=clock,
             settings=settings,
-            concurrency=int(_option(config, "extractor", "workers", settings.extract_workers)),
+            concurrency=extractor_workers(settings, config),
         ),
     )
     sup.add(
@@ -323,7 +335,8 @@ def build_tree(
             to_analytics=analytics_box,
             clock=clock,
             settings=settings,
-            queue_depth=lambda: extractor_box.stats().depth,
+            # waiting to be extracted or reviewed: where a rush of students queues up
+            queue_depth=lambda: extractor_box.stats().depth + analyzer_box.stats().depth,
             queue_note_after=int(_option(config, "extractor", "queue_note_after", 5)),
             store=store,
             admin_summary=admin_summary,

@@ -64,17 +64,29 @@ def _mask_long_number(match: re.Match[str]) -> str:
     return match.group(0) if key in _NUMERIC_KEYS else f"{key}=<id>"
 
 
+# Every phone, IIN and long id has 8+ digits with short separators between them:
+# lines without such a run (most of them) skip the costlier patterns.
+_DIGIT_RUN = re.compile(r"\d(?:[\s().-]{0,3}\d){7}")
+
+
 def redact(text: str) -> str:
     """`text` with emails, phones, IIN-like and Telegram-id-like numbers masked."""
-    text = _EMAIL.sub("<email>", text)
+    if "@" in text:
+        text = _EMAIL.sub("<email>", text)
     text = _ID_KEY.sub(r"\1=<id>", text)
+    if _DIGIT_RUN.search(text) is None:
+        return text
     text = _PHONE.sub("<phone>", text)
     text = _IIN.sub("<iin>", text)
     return _LONG_NUMBER.sub(_mask_long_number, text)
 
 
+# Attributes every LogRecord has; anything else came from `extra=`.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
 class RedactingFilter(logging.Filter):
-    """Masks personal data in the rendered message and in any traceback.
+    """Masks personal data in the rendered message, in `extra=` values and in tracebacks.
 
     It sits on the handler, not on a logger: logger filters do not see records that
     propagate from child loggers (pyrogram, openai, ...)."""
@@ -91,6 +103,15 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
+        for key, value in list(record.__dict__.items()):
+            if key in _STANDARD or key.startswith("_"):
+                continue
+            if isinstance(value, str):
+                setattr(record, key, redact(value))
+            elif isinstance(value, int) and not isinstance(value, bool):
+                # judged as "key=value" so sizes and durations keep their numbers
+                if redact(f"{key}={value}") != f"{key}={value}":
+                    setattr(record, key, "<id>")
         return True
 
 
@@ -98,14 +119,14 @@ class RedactingFilter(logging.Filter):
 
 _EVENT = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*")
 _PAIR = re.compile(r"(?<!\S)([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|\S+)")
-# Attributes every LogRecord has; anything else came from `extra=`.
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _TOP = ("actor", "event", "trace")
+_RESERVED = frozenset({"ts", "level", "logger", "msg", "exc", "exc_type", "stack"})
 
 
 def _scalar(raw: str) -> str | int | float | bool | None:
     if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
         return raw[1:-1]
+    raw = raw.rstrip(":,;")  # "signal=15: shutting down" → 15
     try:
         return int(raw)
     except ValueError:
@@ -138,11 +159,14 @@ def record_fields(record: logging.LogRecord) -> dict[str, object]:
         body = rest
     else:
         body = message
-    for key, raw in _PAIR.findall(body):
-        fields[key] = _scalar(raw)
-    for key, value in record.__dict__.items():
-        if key not in _STANDARD and not key.startswith("_"):
-            fields[key] = value
+    pairs = [(key, _scalar(raw)) for key, raw in _PAIR.findall(body)]
+    extras = [(k, v) for k, v in record.__dict__.items() if k not in _STANDARD and k[0] != "_"]
+    for key, value in (*pairs, *extras):
+        # "analytics.invalid event=resume_analyzed": the leading word stays the event, and
+        # no field may overwrite the line's own keys (ts, level, msg ...): those get a "_".
+        if key in _RESERVED or (key == "event" and "event" in fields):
+            key += "_"
+        fields[key] = value
     if "actor" not in fields:
         actor = _actor_from_logger(record.name)
         if actor is not None:

@@ -3,6 +3,7 @@ rules review whenever the LLM fails. Shared by the analyzer actor and `resumebek
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -33,7 +34,11 @@ async def review_resume(
     reviewer: ResumeReviewer | None,
     deadline_s: float,
     trace: str = "",
+    pages: int = 0,
 ) -> Outcome:
+    """`pages`: the document's page count (0 for pasted text): a length fact for the rules."""
+    if pages > 0:
+        notes = (*notes, f"pages={pages}")
     rules = rule_review(text, language=language, resume_language=resume_language, notes=notes)
     if reviewer is None:
         return Outcome(rules, None)
@@ -44,11 +49,12 @@ async def review_resume(
         findings=rules.checks,
         quality_notes=notes,
         trace=trace,
+        rules_score=rules.score,
     )
     try:
         # The reviewer has per-attempt timeouts; this bounds the whole call, whatever it does.
         with anyio.fail_after(deadline_s):
-            return Outcome(await reviewer.review(request), None)
+            review = await reviewer.review(request)
     except AnalysisError as exc:
         return Outcome(rules, exc.kind)
     except TimeoutError:
@@ -56,3 +62,7 @@ async def review_resume(
     except Exception:  # a reviewer bug must not cost the user their review
         log.exception("review.reviewer_crashed trace=%s", trace)
         return Outcome(rules, "internal")
+    if not review.text_suggestions and rules.text_suggestions:
+        # the LLM quoted nothing real (or nothing): the rules' rewrites quote the resume
+        review = dataclasses.replace(review, text_suggestions=rules.text_suggestions)
+    return Outcome(review, None)

@@ -117,14 +117,14 @@ class ConsoleGateway:
             except ValueError:
                 self._note("usage: /as USER_ID")
             else:
-                self._note(f"now chatting as user {self.user_id}")
+                self._note("switched to that user")
             return None
         if word == "/send" and rest:
             path = Path(rest).expanduser()
             try:
                 size = path.stat().st_size
             except OSError:
-                self._note(f"cannot read {rest}")
+                self._note("/send: cannot read that file")
                 return None
             mime, _ = mimetypes.guess_type(path.name)
             doc = DocumentInfo(
@@ -141,7 +141,7 @@ class ConsoleGateway:
             try:
                 text = Path(rest).expanduser().read_text(encoding="utf-8", errors="replace")
             except OSError:
-                self._note(f"cannot read {rest}")
+                self._note("/paste: cannot read that file")
                 return None
             return IncomingMessage(
                 message_id=self._message_id(chat), kind="text", text=text, **common
@@ -160,13 +160,16 @@ class ConsoleGateway:
         return IncomingMessage(message_id=self._message_id(chat), kind="text", text=line, **common)
 
     def _press(self, wanted: str, chat: ChatRef, user: UserRef, now: float) -> Update | None:
-        """The newest message in this chat with a button whose data (or text) is `wanted`."""
+        """The newest message in this chat with a button whose data (or text) is `wanted`;
+        `anyway` also matches `anyway:<token>`, `rate:up` matches `rate:up:llm:kk`."""
         for (c, mid), sent in sorted(self._messages.items(), key=lambda kv: -kv[0][1]):
             if c != chat:
                 continue
             for row in sent.buttons:
                 for b in row:
-                    if isinstance(b, CallbackButton) and wanted in (b.data, b.text):
+                    if isinstance(b, CallbackButton) and (
+                        wanted in (b.data, b.text) or b.data.startswith(wanted + ":")
+                    ):
                         self._callbacks += 1
                         return IncomingCallback(
                             callback_id=f"console-{self._callbacks}",
@@ -214,6 +217,10 @@ class ConsoleGateway:
             record.update(extra)
             self._out.write(orjson.dumps(record).decode() + "\n")
         else:
+            if action == "chat_action":
+                self._out.write(f"── ({extra.get('chat_action', 'typing')}…)\n\n")
+                self._out.flush()
+                return
             head = f"── {action}"
             if message_id is not None:
                 head += f" #{message_id}"

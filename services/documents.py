@@ -20,6 +20,7 @@ from services.docx_text import (
     DocxRefused,
     check_xml_parts,
     check_zip,
+    declared_pages,
     read_raw,
     read_with_python_docx,
 )
@@ -47,7 +48,11 @@ def sniff(data: bytes) -> str:
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return _sniff_zip(data)
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "doc"  # OLE2: legacy .doc (or .xls/.ppt, same answer)
+        # OLE2: a legacy .doc (or .xls/.ppt), or a password-protected DOCX, which Office
+        # wraps in an OLE2 file with an "EncryptedPackage" stream
+        if "EncryptedPackage".encode("utf-16-le") in data[:1_000_000]:
+            return "encrypted_ooxml"
+        return "doc"
     if head.lstrip().startswith(b"{\\rtf"):
         return "rtf"
     if _is_image(head):
@@ -196,6 +201,8 @@ def extract_bytes(
         return done("unsupported_format", "lockfile")
     if fmt in _UNSUPPORTED or fmt == "docm":
         return done("unsupported_format", fmt)
+    if fmt == "encrypted_ooxml":
+        return done("encrypted", "docx")
     if fmt == "corrupt_zip":
         return done("corrupt", _zip_family(name_hint))
     if fmt == "binary":
@@ -209,10 +216,9 @@ def extract_bytes(
         raw, pages, raw_notes = result.text, result.pages, result.notes
     elif fmt == "docx":
         try:
-            raw, raw_notes = _extract_docx(data)
+            raw, raw_notes, pages = _extract_docx(data, max_pages=max_pages)
         except DocxRefused as refused:
-            return done(_as_outcome(refused.outcome), "docx")
-        pages = 1
+            return done(_as_outcome(refused.outcome), "docx", pages=refused.pages)
     else:
         decoded = decode_text(data)
         if decoded is None:
@@ -230,9 +236,12 @@ def extract_bytes(
     return done("ok", fmt, text=text, pages=pages, notes=notes)
 
 
-def _extract_docx(data: bytes) -> tuple[str, list[str]]:
+def _extract_docx(data: bytes, *, max_pages: int) -> tuple[str, list[str], int]:
     archive = check_zip(data)
     check_xml_parts(archive)
+    pages = declared_pages(archive)
+    if pages > max_pages:
+        raise DocxRefused("too_many_pages", pages=pages)
     from lxml import etree
 
     try:
@@ -245,7 +254,7 @@ def _extract_docx(data: bytes) -> tuple[str, list[str]]:
             result = read_raw(archive)
         except (KeyError, ValueError, zipfile.BadZipFile, OSError):
             raise DocxRefused("corrupt") from None
-    return result.text, result.notes
+    return result.text, result.notes, pages
 
 
 def _is_lock_file(name_hint: str, data: bytes) -> bool:

@@ -48,9 +48,10 @@ _TEXT_BOX = _W + "txbxContent"
 class DocxRefused(Exception):
     """A DOCX that must not be parsed (bomb, entities) or cannot be read at all."""
 
-    def __init__(self, outcome: str) -> None:
+    def __init__(self, outcome: str, *, pages: int = 0) -> None:
         super().__init__(outcome)
         self.outcome = outcome
+        self.pages = pages
 
 
 @dataclass(slots=True)
@@ -99,6 +100,22 @@ def check_xml_parts(archive: zipfile.ZipFile) -> None:
             raise DocxRefused("corrupt") from None
         except RuntimeError:  # an encrypted member
             raise DocxRefused("encrypted") from None
+
+
+_PAGES_RE = re.compile(rb"<(?:\w+:)?Pages>\s*(\d{1,6})\s*</(?:\w+:)?Pages>")
+
+
+def declared_pages(archive: zipfile.ZipFile) -> int:
+    """The page count Word saved in docProps/app.xml (1 when absent or implausible)."""
+    try:
+        head = archive.open("docProps/app.xml").read(65536)
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+        return 1
+    match = _PAGES_RE.search(head)
+    if match is None:
+        return 1
+    pages = int(match.group(1))
+    return pages if pages >= 1 else 1
 
 
 # ------------------------------------------------------------------ the XML walk

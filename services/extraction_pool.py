@@ -11,26 +11,21 @@ that exhausts it comes back as `corrupt`, not as a dead bot. A worker that dies 
 from __future__ import annotations
 
 import logging
+import os
 import resource
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import anyio
 import anyio.to_process
 from anyio import BrokenWorkerProcess, CapacityLimiter
 
+from resumebek.config import Settings
 from services.documents import DEFAULT_MAX_BYTES, extract_bytes
 from services.ports import Extraction
 
 log = logging.getLogger(__name__)
-
-
-def _cap_memory(memory_mb: int) -> None:
-    limit = memory_mb * 1024 * 1024
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY or soft > limit:
-        new_hard = hard if hard == resource.RLIM_INFINITY or hard >= limit else hard
-        resource.setrlimit(resource.RLIMIT_AS, (min(limit, new_hard), new_hard))
 
 
 def run_in_worker(
@@ -41,21 +36,41 @@ def run_in_worker(
     max_bytes: int,
     memory_mb: int,
 ) -> Extraction:
-    """The job a worker runs (module level: workers import it by name)."""
-    _cap_memory(memory_mb)
+    """The job a worker runs (module level: workers import it by name). The address-space
+    cap holds for this job only and is lifted afterwards, because anyio reuses workers."""
     started = time.perf_counter()
+    previous = resource.getrlimit(resource.RLIMIT_AS)
     try:
+        _cap_memory(memory_mb, previous)
         return extract_bytes(
             data, name_hint=name_hint, mime_type=mime_type, max_pages=max_pages, max_bytes=max_bytes
         )
-    except MemoryError:
+    except (MemoryError, RecursionError):
+        # a decompression or parse bomb hit the cap: a damaged file, not a dead bot
         return Extraction(
             outcome="corrupt",
             format="unknown",
             elapsed_ms=int((time.perf_counter() - started) * 1000),
         )
-    except RecursionError:
-        return Extraction(outcome="corrupt", format="unknown")
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, previous)
+
+
+def _cap_memory(memory_mb: int, previous: tuple[int, int]) -> None:
+    soft, hard = previous
+    limit = memory_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def warm_up() -> int:
+    """A no-op job: spawning a worker and importing the parsers happens before real work."""
+    return os.getpid()
+
+
+Job = Callable[[bytes, str, "str | None", int, int, int], Extraction]
 
 
 class ProcessExtractor:
@@ -69,7 +84,9 @@ class ProcessExtractor:
         memory_mb: int,
         max_pages: int,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        job: Job = run_in_worker,
     ) -> None:
+        """`job` is the module-level function a worker runs; tests substitute it."""
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
@@ -77,8 +94,21 @@ class ProcessExtractor:
         self.memory_mb = memory_mb
         self.max_pages = max_pages
         self.max_bytes = max_bytes
+        self._job = job
         self._limiter = CapacityLimiter(workers)
         self._closed = False
+        self._warm = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, workers: int | None = None) -> ProcessExtractor:
+        """EXTRACT_WORKERS, EXTRACT_TIMEOUT, EXTRACT_MEMORY_MB, MAX_PAGES and MAX_FILE_MB."""
+        return cls(
+            workers=workers or settings.extract_workers,
+            timeout_s=settings.extract_timeout_s,
+            memory_mb=settings.extract_memory_mb,
+            max_pages=settings.max_pages,
+            max_bytes=settings.max_file_bytes,
+        )
 
     async def extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
         if self._closed:
@@ -90,7 +120,7 @@ class ProcessExtractor:
             try:
                 with anyio.fail_after(self.timeout_s):
                     return await anyio.to_process.run_sync(
-                        run_in_worker,
+                        self._job,
                         data,
                         name_hint,
                         mime_type,
@@ -117,12 +147,33 @@ class ProcessExtractor:
             elapsed_ms=int((time.perf_counter() - started) * 1000),
         )
 
+    async def start(self) -> None:
+        """Spawn and warm every worker now, so the first documents do not pay the start-up
+        (process spawn and parser imports) inside their timeout."""
+        if self._warm:
+            return
+        self._warm = True
+
+        async def one() -> None:
+            try:
+                with anyio.fail_after(max(self.timeout_s, 30.0)):
+                    await anyio.to_process.run_sync(
+                        warm_up, cancellable=True, limiter=self._limiter
+                    )
+            except (TimeoutError, BrokenWorkerProcess):
+                log.warning("extract.warm_up_failed")  # jobs will spawn workers on demand
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(self.workers):
+                tg.start_soon(one)
+
     async def aclose(self) -> None:
         # anyio owns its worker processes: idle ones are pruned and all are terminated
         # at event-loop shutdown; a closed extractor takes no new jobs
         self._closed = True
 
     async def __aenter__(self) -> ProcessExtractor:
+        await self.start()
         return self
 
     async def __aexit__(

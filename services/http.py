@@ -33,7 +33,13 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from resumebek.config import Settings
-from resumebek.domain.click_token import ClickToken, click_event, click_key, verify_click, with_utm
+from resumebek.domain.click_token import (
+    ClickToken,
+    click_event,
+    settings_click_key,
+    verify_click,
+    with_utm,
+)
 from resumebek.messages import AnalyticsEvent
 from resumebek.metrics import REGISTRY
 from resumebek.runtime.mailbox import Address
@@ -201,8 +207,18 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 def _bind(host: str, port: int) -> socket.socket:
+    # proto=IPPROTO_TCP matters: accepted sockets copy it, and asyncio sets TCP_NODELAY only
+    # on sockets that say they are TCP. With proto 0 every keep-alive request waited ~40 ms
+    # for a delayed ACK (measured: 44 ms median, 1 ms with this).
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=128)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
     sock.setblocking(False)
     return sock
 
@@ -299,7 +315,7 @@ async def serve_from_settings(
         ready=ready,
         actor_status=actor_status,
         on_click=analytics_click_sink(to_analytics, clock),
-        click_key=click_key(settings.analytics_salt.reveal(), settings.bot_token.reveal()),
+        click_key=settings_click_key(settings),
         photos_url=settings.ai_photos_url,
         task_status=task_status,
     )

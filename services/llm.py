@@ -9,8 +9,9 @@ Our own retry loop (the SDK's is off: max_retries=0), so every attempt has its o
 - final failures are not retried: quota exhausted (429 insufficient_quota), 400/401/403/404,
   refusal, content filter; quota and auth problems also pause the LLM and log an admin line;
 - an invalid reply (not JSON, fenced or prose-wrapped JSON that does not validate, wrong
-  types such as "8/10", missing fields, score out of range, `finish_reason: length`) gets
-  at most one repair request, then AnalysisError.
+  types such as "8/10", missing fields, score out of range, `finish_reason: length`, a reply
+  in the wrong script for the review language) gets at most one repair request, then
+  AnalysisError. Text suggestions whose "original" is not in the resume are dropped.
 Errors come out as resumebek.errors.LLMUnavailable / LLMRejected; the analyzer falls back to
 the rule-based review. Logs carry kinds, statuses, attempts and durations, never text.
 """
@@ -45,6 +46,18 @@ log = logging.getLogger("resumebek.llm")
 _NOT_RETRIED = {400, 401, 403, 404, 422}
 _PAUSE_ON_AUTH_S = 600.0  # a bad key or exhausted quota will not fix itself in seconds
 _MAX_STRING = 600
+
+
+class _UnsupportedParameter(Exception):
+    """A 400 naming one of our optional parameters (newer models refuse `max_tokens` or a
+    non-default `temperature`): adapt once and ask again."""
+
+    def __init__(self, param: str) -> None:
+        super().__init__(param)
+        self.param = param
+
+
+_ADAPTABLE = {"max_tokens", "temperature"}
 
 
 class _InvalidReply(Exception):
@@ -153,6 +166,37 @@ def parse_reply(content: str) -> _Payload:
     )
 
 
+def _rule_findings(request: ReviewRequest) -> review_rules.RuleFindings:
+    """The rules' facts and score: from the request when the caller ran them, else now."""
+    if request.findings and request.rules_score is not None:
+        injection = any(c.name == "injection" and not c.passed for c in request.findings)
+        return review_rules.RuleFindings(
+            checks=request.findings, score=request.rules_score, injection=injection
+        )
+    return review_rules.findings(request.text, notes=request.quality_notes)
+
+
+def _comparable(text: str) -> str:
+    return " ".join(text.lower().strip(" \t\n\"'«»“”„.,;:•-–—").split())
+
+
+def _grounded(suggestions: tuple[TextSuggestion, ...], resume: str) -> tuple[TextSuggestion, ...]:
+    """Only rewrites of sentences that really are in the resume: a model that "quotes" a
+    sentence the candidate never wrote would put words in their mouth."""
+    haystack = _comparable(resume)
+    return tuple(s for s in suggestions if _comparable(s.original) in haystack)
+
+
+def _written_in(payload: _Payload, lang: str) -> bool:
+    """The reply is in the requested script: Cyrillic for kk/ru, Latin for en."""
+    text = " ".join((payload.summary, *payload.strengths, *payload.improvements))
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 20:
+        return True  # too little to judge
+    cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in letters) / len(letters)
+    return cyrillic < 0.5 if lang == "en" else cyrillic >= 0.5
+
+
 class OpenAIReviewer:
     """ResumeReviewer over openai.AsyncOpenAI (see the module docstring)."""
 
@@ -188,6 +232,7 @@ class OpenAIReviewer:
         self._rng = rng or random.Random()
         self._paused_until = 0.0
         self._paused_kind = ""
+        self._unsupported: set[str] = set()  # parameters this model refused (learned once)
         self.attempts = 0  # HTTP requests made, for tests and benchmarks
 
     @classmethod
@@ -222,12 +267,12 @@ class OpenAIReviewer:
         if budgeted is None:
             raise LLMRejected("unreadable_text")
         notes = request.quality_notes + (("truncated",) if budgeted.truncated else ())
-        rules = review_rules.findings(request.text, notes=request.quality_notes)
+        rules = _rule_findings(request)
         base = prompts.messages(
             budgeted.text,
             lang=request.language,
             resume_language=request.resume_language,
-            findings=request.findings or rules.checks,
+            findings=rules.checks,
             rules_score=rules.score,
             notes=notes,
         )
@@ -254,16 +299,17 @@ class OpenAIReviewer:
                 resume_language=request.resume_language,
                 notes=request.quality_notes,
             )
-            if len(strengths) < 3:
-                strengths = (strengths + tuple(s for s in fill.strengths if s not in strengths))[:3]
-            if len(improvements) < 3:
-                extra = tuple(s for s in fill.improvements if s not in improvements)
-                improvements = (improvements + extra)[:3]
+            strengths = (strengths + tuple(s for s in fill.strengths if s not in strengths))[
+                : max(3, len(strengths))
+            ]
+            improvements = (
+                improvements + tuple(s for s in fill.improvements if s not in improvements)
+            )[: max(3, len(improvements))]
         return Review(
             summary=payload.summary,
             strengths=strengths,
             improvements=improvements,
-            text_suggestions=payload.suggestions,
+            text_suggestions=_grounded(payload.suggestions, request.text),
             score=anchor_llm_score(payload.score, rules.score, injection=rules.injection),
             language=request.language,
             source="llm",
@@ -299,7 +345,10 @@ class OpenAIReviewer:
             try:
                 content, model, used = await self._call(messages, max_tokens)
                 tokens += used
-                return parse_reply(content), model, tokens
+                payload = parse_reply(content)
+                if not _written_in(payload, request.language):
+                    raise _InvalidReply("wrong_language", content)
+                return payload, model, tokens
             except _InvalidReply as exc:
                 if repaired:
                     log.warning("llm.invalid trace=%s kind=%s repaired=1", request.trace, exc.kind)
@@ -316,6 +365,11 @@ class OpenAIReviewer:
                         {"role": "assistant", "content": (exc.content or "")[:4000]},
                         {"role": "user", "content": prompts.repair_prompt(request.language)},
                     ]
+            except _UnsupportedParameter as exc:
+                if attempt > self._max_attempts:
+                    raise LLMRejected("http_400") from None
+                log.info("llm.adapt trace=%s unsupported=%s", request.trace, exc.param)
+                self._unsupported.add(exc.param)
             except LLMRejected as exc:
                 log.warning(
                     "llm.rejected trace=%s kind=%s attempt=%d", request.trace, exc.kind, attempt
@@ -368,9 +422,8 @@ class OpenAIReviewer:
                         model=self.model,
                         messages=cast(Any, messages),
                         response_format=cast(Any, self._format()),
-                        temperature=0,
-                        max_tokens=max_tokens,
                         timeout=self._timeout_s,
+                        **self._sampling(max_tokens),
                     )
         except TimeoutError:
             raise LLMUnavailable("timeout") from None
@@ -385,9 +438,27 @@ class OpenAIReviewer:
             raise LLMUnavailable("bad_response") from None
         return self._content(completion)
 
-    def _status_error(self, exc: openai.APIStatusError) -> AnalysisError:
+    def _sampling(self, max_tokens: int) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if "temperature" not in self._unsupported:
+            options["temperature"] = 0  # the same resume should read the same way twice
+        if "max_tokens" not in self._unsupported:
+            options["max_tokens"] = max_tokens
+        else:
+            options["max_completion_tokens"] = max_tokens
+        return options
+
+    def _status_error(self, exc: openai.APIStatusError) -> AnalysisError | _UnsupportedParameter:
         status = exc.status_code
         code = (exc.code or "") if isinstance(exc.code, str) else ""
+        param = getattr(exc, "param", None)
+        if (
+            status == 400
+            and code in {"unsupported_parameter", "unsupported_value"}
+            and param in _ADAPTABLE
+            and param not in self._unsupported
+        ):
+            return _UnsupportedParameter(str(param))
         if status == 429 and code == "insufficient_quota":
             log.error(
                 "llm.admin kind=quota_exhausted status=429: check the OpenAI plan and billing"

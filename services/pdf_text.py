@@ -22,12 +22,30 @@ import pypdf
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
 from pypdf.generic import ArrayObject, FloatObject, NumberObject, TextStringObject
 
-from resumebek.domain.cleaning import is_garbage, normalize_chars, words
+from resumebek.domain.cleaning import is_garbage, normalize_chars, repair_mojibake, words
 
 # pypdf logs every syntax repair at WARNING; the worker reports outcomes instead.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
-_FILL_OPS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
+_FILL_OPS = frozenset({b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"})
+_WATCHED = _FILL_OPS | {
+    b"q",
+    b"Q",
+    b"Tr",
+    b"g",
+    b"rg",
+    b"k",
+    b"sc",
+    b"scn",
+    b"Do",
+    b"BI",
+    b"sh",
+    b"Tf",
+    b"Tj",
+    b"'",
+    b'"',
+    b"TJ",
+}
 
 # A TJ offset of at least this many thousandths of an em between two strings is a word gap
 # (kerning inside a word stays well below it).
@@ -86,6 +104,8 @@ def _is_white(op: bytes, args: list[Any]) -> bool:
 
 def _make_operand_visitor(state: _PageState) -> Any:
     def before(op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
+        if op not in _WATCHED:  # most operators (Td, Tm, cm, paths) change nothing here
+            return
         if op == b"q":
             state.stack.append((state.render_mode, state.white, state.font_size))
         elif op == b"Q":
@@ -127,10 +147,10 @@ def _blank_out(op: bytes, args: list[Any], state: _PageState) -> None:
 
 
 def _widen_word_gaps(array: ArrayObject) -> None:
+    last = len(array) - 1
     for i, item in enumerate(array):
-        n = _num(item)
-        if n is not None and -n >= _WORD_GAP and 0 < i < len(array) - 1:
-            array[i] = FloatObject(min(n, -1000.0))  # wide enough for pypdf to add a space
+        if 0 < i < last and isinstance(item, (int, float)) and item <= -_WORD_GAP:
+            array[i] = FloatObject(min(float(item), -1000.0))  # wide enough for pypdf
 
 
 def _make_text_visitor(fragments: list[_Fragment]) -> Any:
@@ -267,7 +287,13 @@ def extract_pdf(data: bytes, *, max_pages: int) -> PdfResult:
         except (OverflowError, UnicodeError, LookupError, NotImplementedError):
             failed += 1
             continue
-        if is_garbage(raw):  # judged before repair: repair would hide the unmapped glyphs
+        # judged before repair (it would hide unmapped glyphs), but without NULs: Canva
+        # puts them between letters, and they are dropped anyway
+        repaired = repair_mojibake(raw)
+        if repaired is not None:
+            raw = repaired
+            notes.add("repaired_encoding")
+        if is_garbage(raw.replace("\x00", "")):
             unreadable += 1
             continue
         page = normalize_chars(raw)

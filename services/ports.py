@@ -104,6 +104,7 @@ class ReviewRequest:
     findings: tuple[Check, ...] = ()  # rule-based facts to ground the LLM
     quality_notes: tuple[str, ...] = ()
     trace: str = ""
+    rules_score: int | None = None  # the rubric score of `findings` (the LLM score's anchor)
 
 
 class ResumeReviewer(Protocol):

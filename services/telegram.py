@@ -190,6 +190,19 @@ async def translate_errors() -> AsyncIterator[None]:
         raise FloodWait(NETWORK_RETRY_S) from None
 
 
+async def _discard(client: Client) -> None:
+    """Best-effort cleanup of a Client whose start() failed: its sqlite session must be
+    closed, or the next Client on the same file meets "database is locked"."""
+    with anyio.move_on_after(5, shield=True):
+        try:
+            await client.stop()
+        except Exception:  # cleanup only: "already terminated" and the like; re-raised above
+            try:
+                await client.storage.close()  # type: ignore[no-untyped-call]
+            except Exception:  # nothing more we can release
+                log.debug("telegram.discard storage_close_failed")
+
+
 # ---------------------------------------------------------------- the gateway
 
 
@@ -235,14 +248,21 @@ class PyrogramGateway:
             fetch_stickers=False,
         )
 
-    async def start(self, on_update: Callable[[Update], Awaitable[None]]) -> None:
-        self._on_update = on_update
-        client = self.build_client()
+    async def register_handlers(self, client: Client) -> None:
         client.add_handler(MessageHandler(self._handle_message, filters.incoming))
         client.add_handler(CallbackQueryHandler(self._handle_callback))
         await anyio.lowlevel.checkpoint()  # kurigram registers handlers in a task
-        with anyio.fail_after(self._start_timeout_s):
-            await client.start()
+
+    async def start(self, on_update: Callable[[Update], Awaitable[None]]) -> None:
+        self._on_update = on_update
+        client = self.build_client()
+        await self.register_handlers(client)
+        try:
+            with anyio.fail_after(self._start_timeout_s):
+                await client.start()
+        except BaseException:
+            await _discard(client)  # release the session file before the supervisor retries
+            raise
         self._client = client
         log.info("telegram.started")
 

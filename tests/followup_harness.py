@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -105,7 +106,9 @@ class Harness:
     ) -> None:
         who = Requester(chat=ChatRef(user), user=UserRef(user), ui_language=lang, campaign=campaign)
         delivered = self.clock.now() if at is None else at
-        await self.inbox.send(ScheduleFollowUp(trace=f"t{user}", who=who, delivered_at=delivered))
+        await self.inbox.send(
+            ScheduleFollowUp(trace=uuid.uuid4().hex, who=who, delivered_at=delivered)
+        )
         await settle()
 
     async def cancel(self, user: int, reason: str) -> None:

@@ -11,7 +11,8 @@ It runs its own event loop in a daemon thread, so the test's anyio loop and the 
 
 `Reply` holds a status, headers, a body (JSON or raw bytes), a delay before answering, or
 `drop=True` to close the socket without answering. When the script runs out, `default` answers
-(a Reply, or a function of the request JSON). `latency=(low, high)` adds a random delay to
+(a Reply, or a function of the request JSON; by default a valid review in the language the
+system prompt asks for). `latency=(low, high)` adds a random delay to
 every reply (seeded, reproducible) for load tests.
 """
 
@@ -61,6 +62,37 @@ def review_payload(
         ],
         "score": score,
     }
+
+
+_LOCALIZED: dict[str, dict[str, Any]] = {
+    "ru": {
+        "summary": "Понятное резюме студента; не хватает измеримых результатов.",
+        "strengths": ("Есть контакты.", "Разделы подписаны.", "Даты последовательны."),
+        "improvements": (
+            "Добавьте цифры к достижениям.",
+            "Начинайте пункты с глаголов действия.",
+            "Добавьте ссылку на LinkedIn.",
+        ),
+    },
+    "kk": {
+        "summary": "Студенттің түсінікті түйіндемесі; өлшенетін нәтижелер жетіспейді.",
+        "strengths": ("Байланыс деректері бар.", "Бөлімдер аталған.", "Күндер ретімен."),
+        "improvements": (
+            "Жетістіктерге сандар қосыңыз.",
+            "Тармақтарды етістіктен бастаңыз.",
+            "LinkedIn сілтемесін қосыңыз.",
+        ),
+    },
+}
+
+
+def localized_review(body: Any) -> Reply:
+    """A valid review in the language the system prompt asks for (the default reply)."""
+    system = ""
+    if isinstance(body, dict) and body.get("messages"):
+        system = str(body["messages"][0].get("content", ""))
+    lang = "kk" if "Ережелер" in system else "ru" if "Правила" in system else "en"
+    return Reply.review(**_LOCALIZED.get(lang, {}))
 
 
 def completion(
@@ -119,8 +151,11 @@ class Reply:
         code: str | None = None,
         message: str = "error",
         headers: Mapping[str, str] | None = None,
+        param: str | None = None,
     ) -> Reply:
-        body = {"error": {"message": message, "type": code or "error", "code": code}}
+        body = {
+            "error": {"message": message, "type": code or "error", "code": code, "param": param}
+        }
         return cls.json(body, status=status, headers=dict(headers or {}))
 
     @classmethod
@@ -148,12 +183,14 @@ class OpenAIServer:
         latency: float | tuple[float, float] = 0.0,
         seed: int = 0,
     ) -> None:
-        self.default: Reply | Callable[[Any], Reply] = default or Reply.review()
+        self.default: Reply | Callable[[Any], Reply] = default or localized_review
         self.latency = latency
         self._rng = random.Random(seed)
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests being answered at once (concurrency limits)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
@@ -173,6 +210,7 @@ class OpenAIServer:
         with self._lock:
             self._script.clear()
             self.requests.clear()
+            self.max_in_flight = 0
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -282,8 +320,15 @@ class OpenAIServer:
             )
         reply = self._next_reply(body)
         delay = reply.delay + self._latency()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         if reply.drop:
             return False
         content_type = "application/json" if reply.body[:1] in (b"{", b"[") else "text/plain"
@@ -297,3 +342,26 @@ class OpenAIServer:
         writer.write(conn.send(h11.EndOfMessage()) or b"")
         await writer.drain()
         return True
+
+
+def main() -> None:
+    """`python -m tests.openai_server [--latency 0.5 | --latency 0.2,0.8]`: serve a valid review
+    to every request in its own process (load benchmarks); prints the base URL, stops when
+    stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--latency", default="0", help="seconds, or LOW,HIGH for random")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    parts = [float(p) for p in args.latency.split(",")]
+    latency: float | tuple[float, float] = (parts[0], parts[1]) if len(parts) == 2 else parts[0]
+    with OpenAIServer(latency=latency, seed=args.seed) as server:
+        sys.stdout.write(server.url + "\n")
+        sys.stdout.flush()
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import anyio
 from anyio.lowlevel import checkpoint
@@ -137,3 +139,75 @@ async def drive(clock: JumpClock, done: Callable[[], bool], *, max_steps: int = 
         if not clock.jump():
             raise AssertionError("stuck: nothing runs and nobody waits for time")
     raise AssertionError("too many steps")
+
+
+# ---------------------------------------------------------------- hand-built pyrogram objects
+
+
+def pyrogram_message(data: dict[str, Any], client: Any = None) -> Any:
+    """A pyrogram types.Message from a ../shared/cases tg_*.json message (or a dict like it)."""
+    from pyrogram import enums, types
+
+    chat_types = {"private": enums.ChatType.PRIVATE, "group": enums.ChatType.GROUP,
+                  "supergroup": enums.ChatType.SUPERGROUP, "channel": enums.ChatType.CHANNEL}  # fmt: skip
+    sender = data.get("from_user")
+    user = (
+        types.User(
+            id=sender["id"],
+            is_bot=sender.get("is_bot", False),
+            first_name=sender.get("first_name", "Test"),
+            language_code=sender.get("language_code"),
+        )
+        if sender
+        else None
+    )
+    chat = types.Chat(id=data["chat"]["id"], type=chat_types[data["chat"]["type"]])
+    date = datetime.fromisoformat(data.get("date", "2025-03-01T12:00:00+05:00"))
+    fields: dict[str, Any] = {}
+    if "document" in data:
+        d = data["document"]
+        fields["document"] = types.Document(
+            file_id=d["file_id"],
+            file_unique_id=d["file_unique_id"],
+            file_name=d.get("file_name"),
+            mime_type=d.get("mime_type"),
+            file_size=d.get("file_size"),
+        )
+    if "photo" in data:
+        p = data["photo"]
+        fields["photo"] = types.Photo(
+            file_id=p["file_id"],
+            file_unique_id=p.get("file_unique_id", "P1"),
+            width=p["width"],
+            height=p["height"],
+            file_size=p["file_size"],
+            date=date,
+        )
+    if "voice" in data:
+        fields["voice"] = types.Voice(file_id="V", file_unique_id="V1", duration=3)
+    if "sticker" in data:
+        fields["sticker"] = types.Sticker(
+            file_id="S", file_unique_id="S1", type=enums.StickerType.REGULAR,
+            width=512, height=512, is_animated=False, is_video=False,
+        )  # fmt: skip
+    return types.Message(
+        id=data["id"],
+        from_user=user,
+        chat=chat,
+        date=date,
+        text=data.get("text"),
+        caption=data.get("caption"),
+        client=client,
+        **fields,
+    )
+
+
+def pyrogram_callback(
+    data: str, *, user_id: int = 42, message_id: int = 9, lang: str = "ru"
+) -> Any:
+    from pyrogram import enums, types
+
+    user = types.User(id=user_id, is_bot=False, first_name="A", language_code=lang)
+    chat = types.Chat(id=user_id, type=enums.ChatType.PRIVATE)
+    message = types.Message(id=message_id, chat=chat, date=datetime.now(UTC))
+    return types.CallbackQuery(id="cbq-1", from_user=user, message=message, data=data)

@@ -289,3 +289,14 @@ async def test_restart_continues_the_same_file(tmp_path: Path) -> None:
             inbox.send_nowait(event("user_started", at=clock.now(), trace=f"{round_:x}"))
     rows = lines_of(tmp_path / "analytics" / "2026-05-10.jsonl")
     assert [r["trace"] for r in rows] == ["0", "1"]
+
+
+async def test_a_producer_made_pseudonym_becomes_the_user(tmp_path: Path) -> None:
+    clock = FakeClock(local_ts(2026, 5, 10, 12, 0, 0))
+    ref = pseudonym(42, SALT.encode())
+    async with running_actor(make_settings(tmp_path), clock) as inbox:
+        inbox.send_nowait(event("cta_clicked", at=clock.now(), language="ru", user_ref=ref))
+        inbox.send_nowait(event("cta_clicked", at=clock.now(), user=UserRef(42)))
+    rows = lines_of(tmp_path / "analytics" / "2026-05-10.jsonl")
+    assert [r["user"] for r in rows] == [ref, ref]
+    assert all("user_ref" not in r for r in rows)

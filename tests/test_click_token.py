@@ -5,11 +5,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from resumebek.config import load_settings
 from resumebek.domain.click_token import (
     ClickToken,
     click_event,
     click_key,
     derive_click_key,
+    settings_click_key,
     sign_click,
     tracked_photo_url,
     verify_click,
@@ -18,6 +20,7 @@ from resumebek.domain.click_token import (
 from resumebek.messages import LANGUAGES, Language
 
 KEY = derive_click_key("a-salt-of-sixteen-chars")
+BOT_TOKEN = "123456:" + "A" * 35
 
 
 @pytest.mark.parametrize("lang", [pytest.param(lang, id=lang) for lang in LANGUAGES])
@@ -59,8 +62,18 @@ def test_the_key_comes_from_the_first_secret_given() -> None:
     assert click_key("", "") is None
 
 
+def test_settings_key_prefers_the_analytics_salt() -> None:
+    with_salt = load_settings({"ANALYTICS_SALT": "salt-0123456789ab", "BOT_TOKEN": BOT_TOKEN})
+    token_only = load_settings({"BOT_TOKEN": BOT_TOKEN})
+    assert settings_click_key(with_salt) == click_key("salt-0123456789ab")
+    assert settings_click_key(token_only) == click_key(BOT_TOKEN)
+    assert settings_click_key(load_settings({})) is None
+
+
 def test_utm_parameters_are_added_and_existing_query_kept() -> None:
-    url = with_utm("https://t.me/photo_bot?start=abc&utm_source=old", language="kk", campaign="c1")
+    url = with_utm(
+        "https://t.me/photo_bot?start=abc&utm_source=old&utm_term=x", language="kk", campaign="c1"
+    )
     query = parse_qs(urlsplit(url).query)
     assert query == {
         "start": ["abc"],
@@ -91,4 +104,11 @@ def test_tracked_url_points_at_the_click_endpoint() -> None:
 def test_click_event_is_a_cta_clicked_event_without_a_raw_user() -> None:
     ev = click_event(ClickToken(user_ref="abcdef012345", language="ru", campaign=None), at=1.0e9)
     assert ev.name == "cta_clicked" and ev.user is None
-    assert dict(ev.fields) == {"language": "ru", "campaign": None}  # what the schema allows
+    assert dict(ev.fields) == {"language": "ru", "campaign": None}  # not a pseudonym: left out
+
+
+def test_a_pseudonym_ref_travels_so_the_click_joins_its_user() -> None:
+    ref = "0123456789abcdef"  # privacy.pseudonym's shape: 16 lowercase hex
+    ev = click_event(ClickToken(user_ref=ref, language="kk", campaign="fair"), at=1.0e9)
+    assert ev.user is None
+    assert dict(ev.fields) == {"language": "kk", "campaign": "fair", "user_ref": ref}

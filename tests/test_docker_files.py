@@ -224,7 +224,7 @@ def test_stop_signal_and_grace_period_outlast_the_supervisor_shutdown(
 
 def test_compose_runs_it_the_production_way(compose_model: dict[str, Any]) -> None:
     bot = _bot(compose_model)
-    assert bot["restart"] == "unless-stopped"
+    assert bot["restart"] == "unless-stopped" and bot["init"] is True
     assert bot["read_only"] is True and bot["tmpfs"] == ["/tmp"]
     logging_ = bot["logging"]
     assert isinstance(logging_, dict) and logging_["driver"] == "json-file"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import unicodedata
 import zipfile
 
@@ -97,6 +98,14 @@ def test_sniff_zip_family() -> None:
         (b"", "cv.pdf", "no_text", "pdf"),
         (b"%PDF-1.7\n1 0 obj\n<<", "cv.pdf", "corrupt", "pdf"),
         (b"PK\x03\x04broken zip", "cv.docx", "corrupt", "docx"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+            + b"\0" * 500
+            + "EncryptedPackage".encode("utf-16-le"),
+            "cv.docx",
+            "encrypted",
+            "docx",
+        ),
     ],
 )
 def test_format_is_decided_by_content(data: bytes, name: str, outcome: str, fmt: str) -> None:
@@ -416,3 +425,65 @@ def test_docx_macro_enabled_and_spreadsheets_get_a_typed_reason() -> None:
     )
     ex = extract(docm, "cv.docx")
     assert (ex.outcome, ex.format) == ("unsupported_format", "docm")
+
+
+def test_docx_page_count_comes_from_word_and_is_capped() -> None:
+    from tests.docgen import replace_part
+
+    data = docx_from_body(
+        para("Experience: tutor, 2022 - 2024, taught maths to ten school students weekly")
+    )
+    app = zipfile.ZipFile(io.BytesIO(data)).read("docProps/app.xml")
+    assert b"<Pages>" in app
+    two = replace_part(
+        data, "docProps/app.xml", re.sub(rb"<Pages>\d+</Pages>", b"<Pages>2</Pages>", app)
+    )
+    assert extract(two, "cv.docx").pages == 2
+    thesis = replace_part(
+        data, "docProps/app.xml", re.sub(rb"<Pages>\d+</Pages>", b"<Pages>80</Pages>", app)
+    )
+    ex = extract(thesis, "cv.docx")
+    assert (ex.outcome, ex.pages, ex.text) == ("too_many_pages", 80, "")
+
+
+def test_line_end_hyphen_is_joined() -> None:
+    cleaned = clean_text(
+        "Produce motion graphics for YouTube pre-\nroll ads and social media posts"
+    )
+    assert "pre-roll ads" in cleaned.text
+    assert clean_text("Skills -\nPython").text == "Skills -\nPython"  # a dash, not a hyphenation
+
+
+def test_pdf_nul_between_every_letter_is_not_garbage() -> None:
+    lines = ["\x00".join(line) for line in RESUME_LINES]  # Canva-style export
+    ex = extract(build_pdf([text_lines(lines)]))
+    assert ex.outcome == "ok"
+    assert ex.text == RESUME_TEXT
+
+
+def test_pdf_cyrillic_in_a_font_without_unicode_map_is_repaired() -> None:
+    # a simple font with no ToUnicode: pypdf reads Windows-1251 bytes as WinAnsi ("Ðåçþìå")
+    lines = [
+        "Резюме: Иванова Анна, бухгалтер",
+        "Опыт работы: ТОО Тест, 2019 - 2024",
+        "Образование: КарГУ, экономика, 2015 - 2019",
+    ]
+    parts = []
+    for i, line in enumerate(lines):
+        raw = line.encode("cp1251").replace(b"(", b"\\(").replace(b")", b"\\)")
+        parts.append(b"BT /F1 11 Tf 50 %d Td (%s) Tj ET" % (780 - 16 * i, raw))
+    ex = extract(build_pdf([b"\n".join(parts)]))
+    assert ex.outcome == "ok"
+    assert ex.text == "\n".join(lines)
+    assert "repaired_encoding" in ex.notes
+
+
+def test_mojibake_repair_leaves_real_latin_text_alone() -> None:
+    from resumebek.domain.cleaning import repair_mojibake
+
+    assert repair_mojibake("Résumé: café manager, Zürich, 2019 – 2024") is None
+    assert repair_mojibake("Tüyindeme: Baqytjan Tölegenov, jüyelik äkimşi") is None
+    utf8_as_latin1 = "Резюме: опыт работы".encode().decode("latin-1")
+    assert repair_mojibake(utf8_as_latin1) == "Резюме: опыт работы"
+    cp1251_as_cp1252 = "Резюме: опыт работы".encode("cp1251").decode("cp1252")
+    assert repair_mojibake(cp1251_as_cp1252) == "Резюме: опыт работы"

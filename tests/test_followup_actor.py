@@ -3,18 +3,31 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import orjson
 import pytest
 
 from resumebek.actors import followup
 from resumebek.domain.followup import FollowUpJob
-from resumebek.messages import FollowUpReceipt, Priority, UrlButton, UserRef
-from services.followup_store import save_snapshot
-from tests.followup_harness import ALMATY, almaty, harness
+from resumebek.messages import (
+    CancelFollowUp,
+    ChatRef,
+    FollowUpReceipt,
+    Priority,
+    Requester,
+    ScheduleFollowUp,
+    UrlButton,
+    UserRef,
+)
+from resumebek.runtime.mailbox import Mailbox
+from services.followup_store import COLUMNS, encode_snapshot, save_snapshot
+from tests.followup_harness import ALMATY, almaty, harness, settle
 
 DAY = 24 * 3600.0
 NOON = almaty(2026, 3, 2, 12)  # a Monday noon in Almaty: outside quiet hours
@@ -27,33 +40,22 @@ def _process_tz_is_utc(monkeypatch: pytest.MonkeyPatch) -> None:
     time.tzset()
 
 
-def _write(path: Path, jobs: list[dict[str, object]], opted_out: tuple[int, ...] = ()) -> None:
-    path.write_bytes(
-        orjson.dumps(
-            {
-                "format": "resumebek.followup_jobs",
-                "version": 1,
-                "saved_at": datetime.now(UTC),
-                "opted_out": list(opted_out),
-                "jobs": jobs,
-            }
-        )
+def _write(path: Path, jobs: list[FollowUpJob], opted_out: tuple[int, ...] = ()) -> None:
+    users = [UserRef(u) for u in opted_out]
+    path.write_bytes(encode_snapshot(jobs, users, saved_at=datetime.now(UTC)))
+
+
+def _job(user: int, due: float, *, job_id: str | None = None) -> FollowUpJob:
+    at = datetime.fromtimestamp(due, UTC)
+    return FollowUpJob(
+        job_id=job_id or f"job{user}",
+        trace=f"t{user}",
+        chat=ChatRef(user),
+        user=UserRef(user),
+        language="ru",
+        due_at=at,
+        next_try_at=at,
     )
-
-
-def _job(user: int, due: float, *, job_id: str | None = None) -> dict[str, object]:
-    at = datetime.fromtimestamp(due, UTC).isoformat()
-    return {
-        "job_id": job_id or f"job{user}",
-        "trace": f"t{user}",
-        "chat": user,
-        "user": user,
-        "language": "ru",
-        "campaign": None,
-        "due_at": at,
-        "next_try_at": at,
-        "attempts": 0,
-    }
 
 
 def _files(data_dir: Path) -> dict[str, bytes]:
@@ -80,7 +82,7 @@ def _saved(path: Path) -> dict[str, object]:
 def _pending_users(path: Path) -> list[int]:
     jobs = _saved(path)["jobs"]
     assert isinstance(jobs, list)
-    return sorted(j["user"] for j in jobs)
+    return sorted(row[COLUMNS.index("user")] for row in jobs)
 
 
 async def test_schedule_sends_one_reminder_after_the_delay(tmp_path: Path) -> None:
@@ -332,7 +334,7 @@ async def test_torn_snapshot_is_quarantined_and_what_parses_is_recovered(
     path = tmp_path / "followup_jobs.json"
     _write(path, [_job(u, NOON + 3600) for u in (111111, 222222, 333333)])
     whole = path.read_bytes()
-    torn = whole[: whole.index(b'"job_id":"job333333"') + 5]
+    torn = whole[: whole.index(b'"job333333"') + 5]
     path.write_bytes(torn)
     h = harness(tmp_path, start=NOON)
     async with h.running():
@@ -412,7 +414,7 @@ async def test_snapshot_times_are_aware(tmp_path: Path) -> None:
         await h.schedule(1)
     jobs = _saved(h.snapshot)["jobs"]
     assert isinstance(jobs, list)
-    due = datetime.fromisoformat(jobs[0]["due_at"])
+    due = datetime.fromisoformat(jobs[0][COLUMNS.index("due_at")])
     assert due.utcoffset() == timedelta(0)
     assert due.timestamp() == NOON + DAY
     assert os.stat(h.snapshot).st_mode & 0o077 == 0  # private to the bot's user
@@ -425,3 +427,72 @@ async def test_late_receipts_from_a_previous_incarnation_finish_the_job(tmp_path
         await h.inbox.send(FollowUpReceipt(job_id="abc", outcome="sent"))
         await h.advance(2 * DAY, step=3600)
     assert h.outbox.items == [] and len(h.events("followup_sent")) == 1
+
+
+async def test_a_failed_snapshot_delays_the_acknowledgement_and_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = [OSError(28, "No space left on device")]
+
+    def flaky_save(
+        path: Path, jobs: Iterable[FollowUpJob], opted_out: Iterable[UserRef], *, saved_at: datetime
+    ) -> int:
+        if failures:
+            raise failures.pop()
+        return save_snapshot(path, jobs, opted_out, saved_at=saved_at)
+
+    h = harness(tmp_path, start=NOON)
+    async with h.running():
+        await h.advance(1)
+        monkeypatch.setattr(followup, "save_snapshot", flaky_save)
+        await h.schedule(1)
+        assert h.events("followup_scheduled") == []  # not durable yet
+        assert [e.fields["kind"] for e in h.events("error")] == ["snapshot_write"]
+        await h.advance(1)  # the next debounce tick writes it
+        assert len(h.events("followup_scheduled")) == 1
+    assert _pending_users(h.snapshot) == [1]
+
+
+async def test_cancelling_the_actor_still_writes_a_final_snapshot(tmp_path: Path) -> None:
+    h = harness(tmp_path, start=NOON)
+    inbox: Mailbox[ScheduleFollowUp | CancelFollowUp | FollowUpReceipt] = Mailbox("f", 10)
+    who = Requester(chat=ChatRef(1), user=UserRef(1), ui_language="ru")
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(
+                partial(
+                    followup.run,
+                    inbox,
+                    to_outbox=h.outbox,
+                    to_analytics=h.analytics,
+                    clock=h.clock,
+                    settings=h.settings,
+                    debounce_s=60.0,
+                )
+            )
+            await settle()
+            for user in (1, 2):
+                await inbox.send(
+                    ScheduleFollowUp(
+                        trace="t",
+                        who=replace(who, chat=ChatRef(user), user=UserRef(user)),
+                        delivered_at=NOON,
+                    )
+                )
+            await settle()
+            tg.cancel_scope.cancel()  # e.g. the supervisor's shutdown timeout ran out
+    assert _pending_users(h.snapshot) == [1, 2]
+
+
+async def test_analytics_carry_no_raw_ids(tmp_path: Path) -> None:
+    user = 987654321
+    h = harness(tmp_path, start=NOON)
+    async with h.running():
+        await h.schedule(user, campaign="uni")
+        await h.advance(DAY)
+    assert {e.name for e in h.analytics.items} == {"followup_scheduled", "followup_sent"}
+    for e in h.analytics.items:
+        assert e.user == user  # pseudonymized by the analytics actor, never a field
+        assert str(user) not in repr(e.fields) and str(user) not in repr(e)
+        assert e.at.tzinfo is not None
+    assert h.events("followup_scheduled")[0].fields == {"delay_h": 24.0, "quiet_shifted": False}

@@ -16,7 +16,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from resumebek.config import load_settings
 from resumebek.domain.click_token import ClickToken, click_key, derive_click_key, sign_click
 from resumebek.messages import AnalyticsEvent
-from services.http import analytics_click_sink, http_service, serve, tree_healthy, tree_ready
+from services.http import (
+    _bind,
+    analytics_click_sink,
+    http_service,
+    serve,
+    tree_healthy,
+    tree_ready,
+)
 from tests.fakes import FakeClock, Recorder
 
 KEY = derive_click_key("http-test-salt-0123456789")
@@ -308,3 +315,11 @@ async def test_http_service_wires_settings_status_gateway_and_analytics(
     assert [(e.name, dict(e.fields)) for e in analytics.items] == [
         ("cta_clicked", {"language": "ru", "campaign": None})
     ]
+
+
+def test_the_listening_socket_is_tcp_so_asyncio_sets_nodelay() -> None:
+    """Accepted sockets copy the listener's proto; asyncio sets TCP_NODELAY only when it is
+    IPPROTO_TCP. With proto 0, every keep-alive request waited ~40 ms for a delayed ACK."""
+    sock = _bind("127.0.0.1", 0)
+    with sock:
+        assert sock.proto == socket.IPPROTO_TCP

@@ -36,7 +36,8 @@ def test_json_lines_carry_actor_event_trace_and_fields() -> None:
     log = logging.getLogger("resumebek.actors.analyzer")
     log.info("analysis.done trace=%s lang=%s ms=%d outcome=%s", "ab" * 16, "kk", 1234, "ok")
     log.debug("queue.note", extra={"trace": "t1", "depth": 3})
-    first, second = (orjson.loads(line) for line in _lines(out))
+    log.info('supervisor.signal signal=%d: shutting down, left=%d, note="two words"', 15, 2)
+    first, second, third = (orjson.loads(line) for line in _lines(out))
     assert first["actor"] == "analyzer" and first["event"] == "analysis.done"
     assert first["trace"] == "ab" * 16
     assert first["lang"] == "kk" and first["ms"] == 1234 and first["outcome"] == "ok"
@@ -49,6 +50,20 @@ def test_json_lines_carry_actor_event_trace_and_fields() -> None:
         "trace": "t1",
         "depth": 3,
     }
+    assert (third["signal"], third["left"], third["note"]) == (15, 2, "two words")
+
+
+def test_fields_never_overwrite_the_event_or_the_line_keys() -> None:
+    out = io.StringIO()
+    configure_logging(level="INFO", log_format="json", stream=out)
+    logging.getLogger("resumebek.actors.analytics").warning(
+        "analytics.invalid event=resume_analyzed level=3 msg=x ts=1"
+    )
+    (line,) = (orjson.loads(raw) for raw in _lines(out))
+    assert line["event"] == "analytics.invalid" and line["event_"] == "resume_analyzed"
+    assert line["level"] == "WARNING" and line["level_"] == 3
+    assert line["ts"].endswith("Z") and line["ts_"] == 1
+    assert line["msg"].startswith("analytics.invalid")
 
 
 def test_extra_actor_wins_and_other_loggers_have_none() -> None:
@@ -157,7 +172,12 @@ def test_the_filter_redacts_messages_args_and_tracebacks_of_any_logger() -> None
         raise RuntimeError("user 987654321 wrote +77015551234")
     except RuntimeError:
         logging.getLogger("resumebek.actors.ingress").exception("update.failed")
+    logging.getLogger("resumebek.actors.outbox").info(
+        "send.done", extra={"peer": 1234567890, "to": "x@y.kz", "size": 12345678, "ms": 5}
+    )
     text = out.getvalue()
-    for secret in ("5551234567", "a@b.kz", "987654321", "77015551234"):
+    for secret in ("5551234567", "a@b.kz", "987654321", "77015551234", "1234567890", "x@y.kz"):
         assert secret not in text
-    assert text.count("\n") == 2
+    assert text.count("\n") == 3
+    last = orjson.loads(text.splitlines()[-1])
+    assert (last["peer"], last["size"], last["ms"]) == ("<id>", 12345678, 5)

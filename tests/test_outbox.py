@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 
@@ -8,6 +9,7 @@ import pytest
 
 from resumebek.actors import outbox
 from resumebek.config import Settings
+from resumebek.domain.events import validate_fields
 from resumebek.domain.telegram_html import escape, visible_len
 from resumebek.errors import (
     BadButtonUrl,
@@ -112,6 +114,8 @@ class Harness:
                 group.start_soon(actor)
                 await drive(self.clock, finished.is_set)
         assert self.inbox.stats().in_flight == 0
+        for ev in self.analytics.items:  # the analytics writer would drop an invalid event
+            assert validate_fields(ev.name, ev.fields) is None, ev.name
 
     def events(self) -> list[str]:
         return [e.name for e in self.analytics.items]
@@ -288,3 +292,72 @@ async def test_admin_document_is_sent_after_text() -> None:
     h = Harness()
     await h.run([out(9, "stats", kind="admin", document=b"<html>", document_name="r.html")])
     assert [c.op for c in h.tg.calls] == ["send", "document"]
+
+
+async def test_followup_burst_fixture_every_job_delivered_exactly_once() -> None:
+    """120 reminders due in the same minute, Telegram answering FloodWait to a few: each is
+    delivered once, a receipt per job, and the limits hold (../shared/cases)."""
+    jobs = json.loads(
+        (FIXTURES / "telegram" / "followup_jobs_burst_120_same_minute.json").read_text()
+    )
+    h = Harness()
+    for job in jobs[::17]:
+        h.tg.fail[job["chat_id"]] = [FloodWait(7)]
+    messages: list[outbox.OutboxMessage] = [
+        Outgoing(
+            trace=f"{i:032x}",
+            chat=ChatRef(job["chat_id"]),
+            language="kk",
+            kind="followup",
+            html="reminder",
+            priority=Priority.BACKGROUND,
+            receipt=job["job_id"],
+        )
+        for i, job in enumerate(jobs)
+    ]
+    await h.run(messages)
+    delivered = [c.chat for c in h.tg.of("send")]  # attempts: a FloodWait attempt counts too
+    assert sorted(set(delivered)) == sorted(j["chat_id"] for j in jobs)
+    flooded = {j["chat_id"] for j in jobs[::17]}
+    assert all(delivered.count(c) == (2 if c in flooded else 1) for c in set(delivered))
+    receipts = [r for r in h.followup.items if isinstance(r, FollowUpReceipt)]
+    assert sorted(r.job_id for r in receipts) == sorted(j["job_id"] for j in jobs)
+    assert {r.outcome for r in receipts} == {"sent"}
+    assert max_in_window([c.at for c in h.tg.of("send")]) <= 25
+
+
+async def test_a_restarted_outbox_still_edits_the_placeholder() -> None:
+    memory = outbox.OutboxMemory()
+    first, second = Harness(), Harness()
+    second.tg = first.tg
+    second.clock = first.clock
+    progress = out(7, "⏳", trace="T", kind="progress", replace_placeholder=False)
+    ready = ReviewReady(trace="T", who=who(7), review=review(), received_at=0)
+    for h, message in ((first, progress), (second, ready)):
+        await h.inbox.send(message)
+        h.inbox.close()
+        with anyio.fail_after(10):
+            await outbox.run(
+                h.inbox,
+                gateway=h.tg,
+                to_followup=h.followup,
+                to_analytics=h.analytics,
+                clock=h.clock,
+                settings=SETTINGS,
+                per_chat_per_s=1000.0,
+                global_per_s=1000.0,
+                render_review=render,
+                memory=memory,
+            )
+    assert [c.op for c in first.tg.calls] == ["send", "edit"]
+
+
+async def test_a_user_reply_overtakes_a_backlog_of_reminders() -> None:
+    h = Harness()
+    backlog = [
+        out(10_000 + i, f"r{i}", trace=f"r{i}", kind="followup", priority=Priority.BACKGROUND)
+        for i in range(600)
+    ]
+    await h.run([*backlog, out(1, "reply to the user")])
+    sent = [c.html for c in h.tg.of("send")]
+    assert sent.index("reply to the user") < 30  # within the first global second or so

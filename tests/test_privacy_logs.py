@@ -112,7 +112,7 @@ def test_a_review_at_debug_leaks_no_personal_data(tmp_path: Path, log_format: st
         for line in f.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
-    assert any(e.get("event") == "resume_analyzed" for e in events)
+    assert any(e.get("event") == "review_delivered" for e in events)
     log_lines = done.stderr.splitlines()
     assert len(log_lines) >= 5, "DEBUG logging produced almost nothing: is LOG_LEVEL applied?"
 

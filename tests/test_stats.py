@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from resumebek.analytics_admin import load_daily, load_summary
+from resumebek.analytics_admin import cache_dir, load_daily, load_summary
 from resumebek.config import Secret, Settings
 from resumebek.domain.stats import (
     DAILY_COLUMNS,
@@ -133,3 +133,51 @@ def test_output_shapes_are_plain(settings: Settings) -> None:
     rows = dict(summary_rows(s))
     assert rows["conversion"] == "33.3%" and rows["thumbs_up.source.rules"] == "100.0% of 1"
     assert rows["trend.delivered"] == "1 -> 2 (+100%)" and rows["busiest_hour"] == "09:00"
+
+
+def test_timestamps_in_other_forms_are_read_in_the_zone() -> None:
+    events = [
+        {"ts": "2026-05-09T19:30:00Z", "event": "resume_received", "user": "u"},  # 00:30 local
+        {"ts": "2026-05-10T08:00:00", "event": "resume_received", "user": "u"},  # naive: local
+        {"ts": "yesterday at noon", "event": "resume_received", "user": "u"},  # unreadable
+    ]
+    tallies = tally_events(events, ZoneInfo("Asia/Almaty"))
+    assert list(tallies) == [SUN]
+    s = summarize(tallies, SUN, SUN)
+    assert s.received == 2 and s.hours == hours_with(0, 8)
+
+
+def test_closed_days_are_cached_and_the_cache_follows_the_files(settings: Settings) -> None:
+    fresh = load_summary(settings, SAT, SUN, use_cache=False)
+    assert not (settings.data_dir / "cache").exists()
+    assert load_summary(settings, SAT, SUN) == fresh  # fills the cache
+    cache = cache_dir(settings)
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "2026-05-09.json",
+        "2026-05-10.json",
+    ]  # the day before (05-08) has no file
+    assert load_summary(settings, SAT, SUN) == fresh  # from the cache
+    # a file that changes (a late event) is read again
+    with (settings.data_dir / "analytics" / "2026-05-10.jsonl").open("ab") as handle:
+        handle.write(b'{"v":1,"ts":"2026-05-10T23:58:00.000+05:00","event":"cta_clicked",')
+        handle.write(b'"user":"c3c3c3c3c3c3c3c3","trace":null}\n')
+    assert load_summary(settings, SAT, SUN).cta_clicks == fresh.cta_clicks + 1
+    # a damaged cache entry is only a miss
+    (cache / "2026-05-09.json").write_bytes(b"{not json")
+    assert load_summary(settings, SAT, SAT).delivered == 1
+    # entries of days removed by retention go away
+    (settings.data_dir / "analytics" / "2026-05-09.jsonl").unlink()
+    load_summary(settings, SUN, SUN)
+    assert sorted(p.name for p in cache.iterdir()) == ["2026-05-10.json"]
+
+
+def test_a_followup_failure_that_will_be_retried_is_not_a_failure() -> None:
+    events: list[dict[str, object]] = [
+        {"ts": "2026-05-10T10:00:00+05:00", "event": "followup_failed", "reason": "failed",
+         "final": False},
+        {"ts": "2026-05-10T11:00:00+05:00", "event": "followup_failed", "reason": "blocked",
+         "final": True},
+        {"ts": "2026-05-10T12:00:00+05:00", "event": "followup_failed", "reason": "blocked"},
+    ]  # fmt: skip
+    s = summarize(tally_events(events, ZoneInfo("Asia/Almaty")), SUN, SUN)
+    assert s.followups_failed == 2 and s.followup_failures == {"blocked": 2}

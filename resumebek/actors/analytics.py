@@ -85,14 +85,21 @@ class _Encoder:
             log.debug("analytics.invalid event=%s problem=%s", name, problem)
             return None
         day, ts = self._local(ev.at)
+        fields = ev.fields
+        user = None if ev.user is None else self._pseudonym(ev.user)
+        if "user_ref" in fields:  # pseudonymized by the producer (a click token)
+            fields = dict(fields)
+            ref = fields.pop("user_ref")
+            if user is None and isinstance(ref, str):
+                user = ref
         line: dict[str, object] = {
             "v": SCHEMA_VERSION,
             "ts": ts,
             "event": ev.name,
-            "user": None if ev.user is None else self._pseudonym(ev.user),
+            "user": user,
             "trace": ev.trace,
         }
-        line.update(ev.fields)
+        line.update(fields)
         return day, orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
 
 
@@ -153,11 +160,12 @@ class _Upkeep:
     def report_drops(self) -> None:
         """Count mailbox drops and invalid events in metrics and in the files themselves
         (an `analytics_dropped` line), so `resumebek stats` shows them."""
-        full = self.inbox.stats().dropped - _reported_drops.get(self.inbox, 0)
+        dropped_so_far = self.inbox.stats().dropped
+        full = dropped_so_far - _reported_drops.get(self.inbox, 0)
         invalid = self.encoder.invalid - self.invalid_reported
         if full <= 0 and invalid <= 0:
             return
-        _reported_drops[self.inbox] = self.inbox.stats().dropped
+        _reported_drops[self.inbox] = dropped_so_far
         self.invalid_reported = self.encoder.invalid
         metrics.ANALYTICS_DROPPED.inc(max(full, 0) + invalid)
         log.warning("analytics.dropped mailbox_full=%d invalid=%d", max(full, 0), invalid)

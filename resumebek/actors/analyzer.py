@@ -69,6 +69,7 @@ async def _handle(
         reviewer=reviewer,
         deadline_s=settings.llm_timeout_s * settings.llm_max_attempts + DEADLINE_SLACK_S,
         trace=msg.trace,
+        pages=msg.pages if msg.format != "text" else 0,
     )
     review, fallback = outcome.review, outcome.fallback
     if fallback is not None:

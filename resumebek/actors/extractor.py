@@ -416,7 +416,7 @@ async def _reject(
             chat=who.chat,
             language=lang,
             kind="rejection",
-            html=rejection_html(reason, lang, format=format),
+            html=rejection_html(reason, lang, format=format, max_mb=deps.settings.max_file_mb),
             buttons=buttons,
         )
     )

@@ -53,11 +53,13 @@ from resumebek.messages import (
 from resumebek.runtime.mailbox import Address, Mailbox
 from services.followup_store import append_finished, load_snapshot, save_snapshot
 from services.ports import Clock
+from services.storage import gc_paused
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "followup_jobs.json"
 RECEIPT_TIMEOUT_S = 15 * 60.0  # no receipt by then (outbox lost it?): count a failed try
+JOURNAL_COMPACT_AFTER = 1000  # journal lines before a snapshot folds them in
 
 
 async def run(
@@ -119,11 +121,12 @@ class _Timer:
         self._latest_seq: dict[str, int] = {}
         self._seq = 0
         self._in_flight: dict[str, tuple[FollowUpJob, float]] = {}  # job id → (job, dispatched)
-        self._unacked: list[FollowUpJob] = []  # scheduled, not yet in a snapshot on disk
+        self._unacked: list[tuple[FollowUpJob, float]] = []  # (job, delay s): not yet on disk
         self._dirty = False
         self._dirty_event = anyio.Event()
         self._wake = anyio.Event()
         self._last_write = -math.inf
+        self._journal_lines = 0
 
     # ------------------------------------------------------------ start
 
@@ -142,13 +145,30 @@ class _Timer:
         for user, reason in loaded.dropped:
             self._emit("followup_skipped", user=user, reason=reason)
         self._opted_out = loaded.opted_out
-        # one per user: the latest due time wins (a newer review rescheduled it)
-        for job in sorted(loaded.jobs, key=lambda j: j.due_at):
-            old = self._by_user.get(job.user)
-            if old is not None:
-                self._remove(old)
-                self._emit("followup_skipped", user=job.user, trace=job.trace, reason="duplicate")
-            self._add(job)
+        duplicates = 0
+        with gc_paused():
+            jobs, by_user = self._jobs, self._by_user
+            # one per user: the latest due time wins (a newer review rescheduled it)
+            for job in loaded.jobs:
+                old_id = by_user.get(job.user)
+                if old_id is not None:
+                    duplicates += 1
+                    old = jobs[old_id]
+                    if old.due_at > job.due_at:
+                        old, job = job, old
+                    del jobs[old.job_id]
+                    self._emit(
+                        "followup_skipped", user=old.user, trace=old.trace, reason="duplicate"
+                    )
+                jobs[job.job_id] = job
+                by_user[job.user] = job.job_id
+            self._heap = [
+                (job.next_try_at.timestamp(), seq, job_id)
+                for seq, (job_id, job) in enumerate(jobs.items())
+            ]
+            self._latest_seq = {job_id: seq for seq, job_id in enumerate(jobs)}
+            self._seq = len(self._heap)
+            heapq.heapify(self._heap)
         log.info(
             "followup.restored status=%s pending=%d dropped=%d journal_finished=%d",
             loaded.status,
@@ -156,7 +176,7 @@ class _Timer:
             len(loaded.dropped),
             loaded.finished_in_journal,
         )
-        if loaded.status != "ok" or loaded.dropped or loaded.finished_in_journal:
+        if loaded.status != "ok" or loaded.dropped or loaded.finished_in_journal or duplicates:
             self._mark_dirty()  # rewrite in the current format, without what was dropped
         self._update_gauge()
 
@@ -199,7 +219,7 @@ class _Timer:
             next_try_at=due,
         )
         self._add(job)
-        self._unacked.append(job)
+        self._unacked.append((job, due.timestamp() - message.delivered_at))
         self._mark_dirty()
 
     def _cancel(self, message: CancelFollowUp) -> None:
@@ -212,10 +232,9 @@ class _Timer:
         if job_id is None:
             return
         job = self._jobs[job_id]
-        self._remove(job_id)
-        self._unacked = [j for j in self._unacked if j.job_id != job_id]
+        self._unacked = [u for u in self._unacked if u[0].job_id != job_id]
         # durable now: a crash before the next snapshot must not resurrect a cancelled reminder
-        append_finished(self._path, {job_id: f"cancelled_{message.reason}"}, at=self._now_dt())
+        self._finish(job_id, f"cancelled_{message.reason}")
         reason = "opted_out" if message.reason == "stop" else "deleted"
         self._emit("followup_skipped", user=job.user, trace=job.trace, reason=reason)
         metrics.FOLLOWUPS.labels(outcome="skipped").inc()
@@ -234,9 +253,7 @@ class _Timer:
             return
         outcome = "gave_up" if message.outcome == "failed" else message.outcome
         if message.job_id in self._jobs:
-            self._remove(message.job_id)
-            append_finished(self._path, {message.job_id: outcome}, at=self._now_dt())
-            self._mark_dirty()
+            self._finish(message.job_id, outcome)  # durable before the receipt is acknowledged
         metrics.FOLLOWUPS.labels(outcome=message.outcome).inc()
         if message.outcome == "sent":
             self._emit("followup_sent", user=job.user, trace=job.trace, attempts=job.attempts + 1)
@@ -334,10 +351,16 @@ class _Timer:
                 log.warning("followup.receipt_timeout trace=%s", job.trace)
                 self._receipt(FollowUpReceipt(job_id=job_id, outcome="failed"))
 
+    def _finish(self, job_id: str, outcome: str) -> None:
+        """The job is done for good: journal it now (fsync); a snapshot folds it in later."""
+        self._remove(job_id)
+        append_finished(self._path, {job_id: outcome}, at=self._now_dt())
+        self._journal_lines += 1
+        if self._journal_lines >= JOURNAL_COMPACT_AFTER:
+            self._mark_dirty()
+
     def _drop_too_late(self, job: FollowUpJob) -> None:
-        self._remove(job.job_id)
-        append_finished(self._path, {job.job_id: "too_late"}, at=self._now_dt())
-        self._mark_dirty()
+        self._finish(job.job_id, "too_late")
         self._update_gauge()
         metrics.FOLLOWUPS.labels(outcome="too_late").inc()
         late_h = round((self._clock.now() - job.due_at.timestamp()) / 3600, 1)
@@ -386,12 +409,18 @@ class _Timer:
             self._emit("error", user=None, actor="followup", kind="snapshot_write")
             return
         self._dirty = False
+        self._journal_lines = 0
         log.debug("followup.snapshot pending=%d bytes=%d final=%s", len(self._jobs), size, final)
         acked, self._unacked = self._unacked, []
-        for job in acked:
+        for job, delay_s in acked:
             metrics.FOLLOWUPS.labels(outcome="scheduled").inc()
-            delay_h = round((job.due_at.timestamp() - now) / 3600, 2)
-            self._emit("followup_scheduled", user=job.user, trace=job.trace, delay_h=delay_h)
+            self._emit(
+                "followup_scheduled",
+                user=job.user,
+                trace=job.trace,
+                delay_h=round(delay_s / 3600, 2),
+                quiet_shifted=delay_s > self._settings.follow_up_delay_s + 1,
+            )
 
     def _mark_dirty(self) -> None:
         self._dirty = True

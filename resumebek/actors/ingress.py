@@ -15,7 +15,7 @@ from datetime import datetime
 import anyio
 
 from resumebek.config import Settings
-from resumebek.domain.events import event, size_bucket
+from resumebek.domain.events import event
 from resumebek.domain.photo_offer import clean_campaign
 from resumebek.domain.texts import LANGUAGE_NAMES, pick_language, t
 from resumebek.messages import (
@@ -45,7 +45,19 @@ from services.ports import Clock
 
 log = logging.getLogger(__name__)
 
-RESUME_MIN_CHARS = 300  # pasted text shorter than this gets a hint, not a review
+# Pasted text goes on to the extractor (which says "not a resume" or reviews it) when it
+# could be a resume: a 3-line student resume has ~30 words, a greeting or a question far
+# fewer. Shorter text gets a hint and costs no quota.
+RESUME_MIN_WORDS = 15
+RESUME_MIN_WORDS_MULTILINE = 8  # several lines of a few words each: a tiny resume
+
+
+def looks_like_resume_text(text: str) -> bool:
+    words = len(text.split())
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    return words >= RESUME_MIN_WORDS or (lines >= 3 and words >= RESUME_MIN_WORDS_MULTILINE)
+
+
 AdminSummary = Callable[[Settings, float, Language], tuple[str, bytes]]
 
 
@@ -151,7 +163,7 @@ class _Ingress:
         elif msg.kind == "document" and msg.document is not None:
             await self.on_document(msg, who, trace)
         elif msg.kind == "text":
-            if len(msg.text.strip()) >= RESUME_MIN_CHARS:
+            if looks_like_resume_text(msg.text):
                 await self.on_resume_text(msg, who, trace)
             else:
                 await self.reply(who, trace, t("short_text_hint", who.ui_language))
@@ -167,9 +179,7 @@ class _Ingress:
             size_mb = f"{doc.size / 1024 / 1024:.0f}"
             max_mb = f"{self.settings.max_file_mb:g}"
             await self.reply(who, trace, t("too_large", lang, size_mb=size_mb, max_mb=max_mb))
-            self.analytics(
-                "resume_rejected", who, trace, reason="too_large", size_bucket=size_bucket(doc.size)
-            )
+            self.analytics("resume_rejected", who, trace, reason="too_large")
             return
         if not await self.take_quota(who, trace):
             return
@@ -208,7 +218,7 @@ class _Ingress:
         if self.is_admin(who) or self.store.take_quota(who.user, self.today(), limit):
             return True
         await self.reply(who, trace, t("quota_reached", who.ui_language, limit=limit))
-        self.analytics("quota_hit", who, trace, limit=limit)
+        self.analytics("quota_hit", who, trace)
         return False
 
     async def accepted(self, who: Requester, trace: str) -> None:
@@ -307,14 +317,12 @@ class _Ingress:
             rating, _, tail = rest.partition(":")
             source, _, review_lang = tail.partition(":")
             if rating in ("up", "down"):
-                self.analytics(
-                    "review_rated",
-                    who,
-                    trace,
-                    rating=rating,
-                    source=source if source in ("llm", "rules") else None,
-                    language=review_lang if review_lang in LANGUAGES else None,
-                )
+                fields: dict[str, Scalar] = {"rating": rating}
+                if source in ("llm", "rules"):
+                    fields["source"] = source
+                if review_lang in LANGUAGES:
+                    fields["language"] = review_lang
+                self.analytics("review_rated", who, trace, **fields)
             thanks_lang = pick_language(review_lang, who.ui_language)
             await self.answer(cb, trace, t("rate_thanks", thanks_lang), clear=True)
         else:

@@ -24,7 +24,7 @@ from resumebek import metrics
 from resumebek.config import Settings
 from resumebek.domain.events import event
 from resumebek.domain.photo_offer import photo_url
-from resumebek.domain.telegram_html import escape, split_html, strip_tags
+from resumebek.domain.telegram_html import escape, machine_word, split_html, strip_tags
 from resumebek.domain.texts import t
 from resumebek.errors import (
     BadButtonUrl,
@@ -62,7 +62,10 @@ OutboxMessage = Outgoing | ReviewReady | ChatAction | CallbackAnswer
 RenderReview = Callable[[Review, Language], str]
 PhotoUrl = Callable[[Requester, Language], str]
 
-_MAX_PENDING = 2000  # messages taken from the mailbox and not yet delivered
+# Messages taken from the mailbox and not yet delivered. Large on purpose: the outbox must
+# see a user's reply queued behind a burst of reminders to send it first. Bounded anyway,
+# so a stuck Telegram eventually pushes back on the producers through the mailbox.
+_MAX_PENDING = 50_000
 _PLACEHOLDERS_KEPT = 10_000
 _KEYBOARDS_KEPT = 10_000
 
@@ -124,6 +127,15 @@ class _Job:
     record_placeholder: bool = False  # a progress message: remember its id for the trace
 
 
+@dataclass(slots=True)
+class OutboxMemory:
+    """What the outbox must remember across a restart of the actor (kept by the
+    composition root): the ⏳ message of each trace, and the keyboards it sent."""
+
+    placeholders: OrderedDict[str, tuple[ChatRef, int]] = field(default_factory=OrderedDict)
+    keyboards: OrderedDict[tuple[ChatRef, int], Keyboard] = field(default_factory=OrderedDict)
+
+
 @dataclass(eq=False, slots=True)
 class _Chat:
     window: _Window
@@ -147,6 +159,7 @@ class _Outbox:
         concurrency: int,
         render_review: RenderReview,
         photo_link: PhotoUrl,
+        memory: OutboxMemory,
     ) -> None:
         self.inbox = inbox
         self.gateway = gateway
@@ -168,8 +181,8 @@ class _Outbox:
         self.intake_done = False
         self.wake = anyio.Event()
         self.room = anyio.Event()
-        self.placeholders: OrderedDict[str, tuple[ChatRef, int]] = OrderedDict()
-        self.keyboards: OrderedDict[tuple[ChatRef, int], Keyboard] = OrderedDict()
+        self.placeholders = memory.placeholders
+        self.keyboards = memory.keyboards
         self.completions = 0
 
     # ------------------------------------------------------------ intake
@@ -242,13 +255,17 @@ class _Outbox:
         delivery = _Delivery(message=message, kind="reply", language=lang)
 
         def delivered() -> list[ScheduleFollowUp]:
+            # end-to-end latency from the update's arrival; omitted if the clocks disagree
+            latency_ms = int((self.clock.now() - message.received_at) * 1000)
+            timing = {"latency_ms": latency_ms} if 0 <= latency_ms <= 86_400_000 else {}
             self._analytics(
                 "review_delivered",
                 user=message.who,
                 trace=message.trace,
                 language=lang,
                 source=review.source,
-                latency_ms=int((self.clock.now() - message.received_at) * 1000),
+                score=review.score,
+                **timing,
             )
             if not (message.who.follow_up and self.settings.follow_up):
                 return []
@@ -428,7 +445,7 @@ class _Outbox:
             self._fail(job.delivery, exc.kind)
             self._drop_rest(job)
         except DeliveryError as exc:
-            kind = type(exc).__name__
+            kind = machine_word(type(exc).__name__)
             self._count(job, "error")
             if not self._retry_differently(job, exc):
                 log.warning("outbox.failed trace=%s op=%s kind=%s", job.trace, job.op, kind)
@@ -507,18 +524,12 @@ class _Outbox:
                 self.keyboards.popitem(last=False)
 
     def _keyboard_without_rating(self, chat: ChatRef, message_id: int) -> Keyboard:
-        """The message's keyboard minus the 👍/👎 row (so the photo button stays)."""
+        """The message's keyboard without its callback buttons (👍/👎, analyze anyway, the
+        language picker): they were answered. URL buttons (the photo offer) stay."""
         known = self.keyboards.pop((chat, message_id), ())
         return tuple(
             row
-            for row in (
-                tuple(
-                    b
-                    for b in row
-                    if not (isinstance(b, CallbackButton) and b.data.startswith("rate:"))
-                )
-                for row in known
-            )
+            for row in (tuple(b for b in row if isinstance(b, UrlButton)) for row in known)
             if row
         )
 
@@ -650,6 +661,7 @@ async def run(
     concurrency: int = 16,
     render_review: RenderReview | None = None,
     photo_link: PhotoUrl | None = None,
+    memory: OutboxMemory | None = None,
 ) -> None:
     """Deliver until the inbox ends and nothing is left in flight."""
 
@@ -668,6 +680,7 @@ async def run(
         concurrency=concurrency,
         render_review=render_review or _default_renderer(),
         photo_link=photo_link or default_photo_link,
+        memory=memory if memory is not None else OutboxMemory(),
     )
     async with anyio.create_task_group() as tg:
         outbox.task_group = tg

@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 notes=extraction.notes,
                 reviewer=reviewer,
                 deadline_s=settings.llm_timeout_s * settings.llm_max_attempts + DEADLINE_SLACK_S,
+                pages=extraction.pages if extraction.format in {"pdf", "docx"} else 0,
             )
         finally:
             if reviewer is not None:

@@ -4,7 +4,8 @@ Same actor tree, data dir, analytics, follow-ups and control socket as `run`. st
 `/send PATH` (a document), `/paste PATH` (its text as a message), `/as N` (switch user),
 `/press DATA` (press an inline button), other `/...` commands, anything else text.
 At end of input it waits for the replies still being prepared and exits 0; with
---keep-running it stays up (follow-ups keep firing) until SIGTERM/SIGINT.
+--keep-running it stays up (follow-ups keep firing) until SIGTERM/SIGINT. The HTTP
+endpoint runs only when HTTP_ENABLED=true is set explicitly.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _main(settings: Settings, config: SupervisorConfig, args: argparse.Namespace) -> int:
-    from resumebek.app import Tree, build_tree, open_services
+    from resumebek.app import Tree, build_tree, extractor_workers, open_services
     from resumebek.runtime.clock import SystemClock
     from services.console import ConsoleGateway
 
@@ -80,6 +81,8 @@ async def _main(settings: Settings, config: SupervisorConfig, args: argparse.Nam
             line = await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
             if not line:
                 break
+            if line.lstrip().startswith("/press"):
+                await tree.wait_idle()  # like a person: press once the buttons are there
             update = gateway.parse(line)
             if update is not None:
                 await tree.deliver(update)
@@ -87,13 +90,15 @@ async def _main(settings: Settings, config: SupervisorConfig, args: argparse.Nam
         if not args.keep_running:
             tree.supervisor.request_shutdown()
 
-    async with open_services(settings) as services:
+    async with open_services(settings, workers=extractor_workers(settings, config)) as services:
         tree = build_tree(
             settings,
             gateway=gateway,
             services=services,
             clock=clock,
             config=config,
+            # a console session does not take port 8080 unless asked to (HTTP_ENABLED=true)
+            http=settings.http_enabled and "HTTP_ENABLED" in os.environ,
             extra_children=(("console", console_input),),
         )
         return await tree.supervisor.run()

@@ -57,13 +57,7 @@ async def _inspect_all(files: list[Path], settings: Settings, workers: int) -> l
     from services.extraction_pool import ProcessExtractor
 
     results: list[dict[str, Any]] = [{} for _ in files]
-    async with ProcessExtractor(
-        workers=workers,
-        timeout_s=settings.extract_timeout_s,
-        memory_mb=settings.extract_memory_mb,
-        max_pages=settings.max_pages,
-        max_bytes=settings.max_file_bytes,
-    ) as extractor:
+    async with ProcessExtractor.from_settings(settings, workers=workers) as extractor:
         limiter = anyio.CapacityLimiter(max(1, workers) * 2)  # keep each worker fed
 
         async def one(index: int, path: Path) -> None:

@@ -49,12 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _main(settings: Settings, config: SupervisorConfig) -> int:
-    from resumebek.app import build_tree, open_services
+    from resumebek.app import build_tree, extractor_workers, open_services
     from resumebek.runtime.clock import SystemClock
     from services.telegram import PyrogramGateway
 
     clock = SystemClock()
     gateway = PyrogramGateway(settings, clock=clock)
-    async with open_services(settings) as services:
+    async with open_services(settings, workers=extractor_workers(settings, config)) as services:
         tree = build_tree(settings, gateway=gateway, services=services, clock=clock, config=config)
         return await tree.supervisor.run()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # NFKC is applied only to these blocks: it would also turn "№" into "No", "²" into "2" and
@@ -147,11 +148,16 @@ def join_word_lines(text: str) -> str:
     return "\n".join(out)
 
 
+# a word broken at the end of a line with a hyphen, continued in lower case on the next
+_LINE_HYPHEN_RE = re.compile(r"(?<=[^\W\d_]{2})-\n(?=[a-zа-яёәғқңөұүһі])")
+
+
 def clean_text(text: str) -> Cleaned:
     """Full repair of extracted text. Notes name what could not be fully repaired."""
     notes: list[str] = []
     text = normalize_chars(text)
     text = tidy_whitespace(text)
+    text = _LINE_HYPHEN_RE.sub("-", text)  # kept: "pre-roll" and "ИТ-отдел" need it
     if glued_share(text) > 0.25:
         repaired = unglue(text)
         if glued_share(repaired) > 0.25:
@@ -162,6 +168,37 @@ def clean_text(text: str) -> Cleaned:
         text = join_word_lines(text)
         notes.append("word_per_line")
     return Cleaned(text=tidy_whitespace(text), notes=tuple(notes))
+
+
+def _share(text: str, predicate: Callable[[str], bool]) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if predicate(c)) / len(letters)
+
+
+def _is_cyrillic(c: str) -> bool:
+    return "\u0400" <= c <= "\u04ff"
+
+
+def _is_latin1_accented(c: str) -> bool:
+    return "\u00c0" <= c <= "\u00ff"
+
+
+def repair_mojibake(text: str) -> str | None:
+    """Cyrillic read with the wrong code page — a PDF font without a Unicode map shows
+    Windows-1251 bytes as "Ðåçþìå", UTF-8 bytes as "Ð ÐµÐ·": the repaired text, or None."""
+    if _share(text, _is_latin1_accented) < 0.5:
+        return None
+    # UTF-8 first: a wrong guess fails to decode, while any byte is valid Windows-1251
+    for source, target in (("latin-1", "utf-8"), ("cp1252", "utf-8"), ("cp1252", "cp1251")):
+        try:
+            fixed = text.encode(source).decode(target)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if _share(fixed, _is_cyrillic) > 0.6:
+            return fixed
+    return None
 
 
 def is_garbage(text: str) -> bool:

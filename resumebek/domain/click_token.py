@@ -18,10 +18,14 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from resumebek.domain.events import event
 from resumebek.messages import LANGUAGES, AnalyticsEvent, Language
+
+if TYPE_CHECKING:
+    from resumebek.config import Settings
 
 _VERSION = 1
 _MAC_BYTES = 12  # 96 bits: forging one click is not worth 2**96 tries
@@ -29,6 +33,7 @@ _KEY_CONTEXT = b"resumebek/click-token/v1"
 _MAX_USER_REF = 64
 _MAX_CAMPAIGN = 64
 _REF_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PSEUDONYM = re.compile(r"[0-9a-f]{16}")  # resumebek.domain.privacy.pseudonym's shape
 _CAMPAIGN_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Telegram's deep-link payload alphabet
 # A token longer than this cannot be ours; refuse before decoding anything.
 MAX_TOKEN_CHARS = 4 * (3 + _MAX_USER_REF + _MAX_CAMPAIGN + _MAC_BYTES) // 3 + 4
@@ -57,6 +62,11 @@ def click_key(*secrets: str) -> bytes | None:
         if secret:
             return derive_click_key(secret)
     return None
+
+
+def settings_click_key(settings: Settings) -> bytes | None:
+    """The one key both the button (outbox) and the endpoint (/r/) must use."""
+    return click_key(settings.analytics_salt.reveal(), settings.bot_token.reveal())
 
 
 def _mac(key: bytes, payload: bytes) -> bytes:
@@ -104,13 +114,18 @@ def verify_click(key: bytes | None, token: str) -> ClickToken | None:
 
 
 def with_utm(url: str, *, language: Language | None, campaign: str | None) -> str:
-    """`url` with the offer's UTM parameters (kept query parameters stay; ours win)."""
+    """`url` with the offer's UTM parameters, as the direct button link has them
+    (`photo_offer.photo_url`): other query parameters stay, any utm_* is replaced."""
     parts = urlsplit(url)
     ours = {"utm_source": "resumebek", "utm_medium": "telegram"}
     ours["utm_campaign"] = campaign or "review"
     if language is not None:
         ours["utm_content"] = language
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ours]
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.startswith("utm_")
+    ]
     return urlunsplit(parts._replace(query=urlencode([*kept, *ours.items()])))
 
 
@@ -131,7 +146,16 @@ def tracked_photo_url(
 
 
 def click_event(click: ClickToken, *, at: float) -> AnalyticsEvent:
-    """The analytics event for one verified click: language and campaign, the fields the
-    analytics schema allows for cta_clicked. `user` stays None: the token holds only a
-    pseudonym and the writer pseudonymizes raw ids, so the click is not joined to a user."""
+    """The analytics event for one verified click: language, campaign and, when the ref is a
+    pseudonym of the analytics format (`privacy.pseudonym`: 16 lowercase hex), `user_ref`,
+    which the writer files as the event's user so the click joins that user's other events.
+    Any other ref is left out rather than have the writer refuse the whole event."""
+    if _PSEUDONYM.fullmatch(click.user_ref):
+        return event(
+            "cta_clicked",
+            at=at,
+            language=click.language,
+            campaign=click.campaign,
+            user_ref=click.user_ref,
+        )
     return event("cta_clicked", at=at, language=click.language, campaign=click.campaign)

@@ -30,7 +30,7 @@ _TELEGRAM_LABEL_RE = re.compile(
     r"(?:telegram|телеграм|телеграмм|tg)\s*[:\-–—]?\s*@?([A-Za-z][A-Za-z0-9_]{4,31})\b", re.I
 )
 _HANDLE_RE = re.compile(r"(?<![\w@.])@([A-Za-z][A-Za-z0-9_]{4,31})\b(?![.@]\w)")
-_IIN_RE = re.compile(r"(?<!\d)(\d{2}[01]\d[0-3]\d[0-6]\d{6})(?!\d)")
+_IIN_RE = re.compile(r"(?<!\d)(\d{2}[01]\d[0-3]\d[0-6]\d{5})(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,32 @@ class ResumeVerdict:
         return self.confidence >= threshold
 
 
+def _lower_pattern(pattern: str) -> str:
+    """Lower-case a regex, leaving escapes (\\S, \\W, \\D, \\B) alone."""
+    out: list[str] = []
+    escaped = False
+    for ch in pattern:
+        out.append(ch if escaped else ch.lower())
+        escaped = ch == "\\" and not escaped
+    return "".join(out)
+
+
+# Kazakh typed on a Russian keyboard: ә→а, і→и, ң→н, ғ→г, ү/ұ→у, қ→к, ө→о, һ→х
+_DELETTER = str.maketrans("әіңғүұқөһ", "аингуукох")
+
+
 def _rx(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    """Patterns are matched against lower-cased text: much faster than re.IGNORECASE
+    over Cyrillic, with the same result. A Kazakh pattern also matches its spelling
+    without the Kazakh letters."""
+    variants: list[str] = []
+    for pattern in patterns:
+        low = _lower_pattern(pattern)
+        variants.append(low)
+        plain = low.translate(_DELETTER)
+        if plain != low:
+            variants.append(plain)
+    return re.compile("|".join(f"(?:{p})" for p in variants), re.MULTILINE)
 
 
 # Section headings: matched at the start of a short line (a heading or "Label: value").
@@ -41,8 +65,8 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"опыт( работы)?",
         r"трудовая деятельность",
         r"место работы",
-        r"(жұмыс|жумыс) (тәжірибесі|тажирибеси|орындары|өтілі)",
-        r"тәжірибе(м)?",
+        r"(жұмыс|жумыс|еңбек) (тәжірибе|тажирибе|орындары|өтіл|жол)\w*",
+        r"тәжірибе\w*",
         r"jūmys täjiribesi|jumys tajiribesi",
     ),
     "education": _rx(
@@ -50,7 +74,7 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"academic background",
         r"qualifications",
         r"образование",
-        r"білімі|білім|бiлiмi|bilimi",
+        r"білім\w*|бiлiм\w*|bilim\w*",
     ),
     "skills": _rx(
         r"(key |technical |core |hard |soft )?skills",
@@ -59,10 +83,10 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"(ключевые |профессиональные )?навыки",
         r"компетенции",
         r"умения",
-        r"(кәсіби )?дағдылар(ы)?|дагдылар|dağdylar|dagdylar",
-        r"біліктілік",
+        r"(кәсіби |негізгі )?дағды\w*|дагды\w*|dağdy\w*|dagdy\w*",
+        r"біліктілі\w*",
     ),
-    "languages": _rx(r"languages?", r"(знание )?языков|языки", r"тілдер(ді)?( білуі)?|tilder"),
+    "languages": _rx(r"languages?", r"(знание )?языков|языки", r"тіл(дер)?\w*( білуі)?|tilder"),
     "summary": _rx(
         r"(professional |career )?summary",
         r"(personal |professional )?profile",
@@ -75,20 +99,20 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"кратко о себе",
         r"(өзім|мен) туралы",
         r"немного о себе",
-        r"мақсат(ы)?",
-        r"жеке (ақпарат|мәлімет)",
+        r"мақсат\w*",
+        r"жеке (ақпарат|мәлімет|деректер)\w*",
         r"қысқаша мәлімет",
         r"личн(ые|ая) (данные|информация)",
         r"personal (details|information)",
     ),
-    "projects": _rx(r"projects?", r"проекты", r"жобалар"),
+    "projects": _rx(r"projects?", r"проекты", r"жоба\w*"),
     "achievements": _rx(
         r"achievements",
         r"awards",
         r"honou?rs",
         r"достижения",
         r"награды",
-        r"жетістіктер(ім)?",
+        r"жетістік\w*",
         r"марапаттар",
     ),
     "certificates": _rx(
@@ -98,8 +122,8 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
         r"сертификаты",
         r"курсы",
         r"повышение квалификации",
-        r"сертификаттар",
-        r"курстар",
+        r"сертификат\w*",
+        r"курс\w*",
     ),
     "publications": _rx(
         r"(selected |recent )?publications",
@@ -125,17 +149,21 @@ _SECTIONS: dict[str, re.Pattern[str]] = {
     "personal": _rx(
         r"contacts?( information)?",
         r"контакты",
-        r"байланыс",
+        r"байланыс\w*",
+        r"қосымша( ақпарат| мәлімет\w*)?",
+        r"additional information",
+        r"дополнительн(ая|о) (информация)?",
+        r"туған (күні|жылы)|мекенжай\w*|дата рождения|date of birth",
         r"references",
         r"hobbies|interests",
         r"хобби|увлечения",
-        r"қызығушылықтар",
+        r"қызығушылық\w*",
         r"volunteer(ing)?",
         r"волонт[её]рство",
-        r"еріктілік",
+        r"еріктілі\w*|волонтерлі\w*",
         r"internships?",
         r"стажировк[аи]",
-        r"тағылымдама",
+        r"тағылымдама\w*",
     ),
 }
 
@@ -147,8 +175,7 @@ _DATE_RANGE = re.compile(
     r"\s*(?:[-–—]|to|по|до|бастап)\s*"
     r"(?:(?:19|20)\d{2}|\d{1,2}[./](?:19|20)\d{2}|[A-Za-zА-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]{3,}\.?\s+(?:19|20)\d{2}"
     r"|present|now|current|today|настоящее время|н\.\s?в\.|сейчас|по настоящее|қазір|қазіргі уақытқа дейін|qazir)",
-    re.IGNORECASE,
-)
+)  # matched against lower-cased text
 _EDUCATION_WORDS = _rx(
     r"\buniversit(y|é)",
     r"\bcollege\b",
@@ -405,11 +432,12 @@ def _section_hits(lines: list[str]) -> set[str]:
             if not head:
                 continue
             whole_heading = len(segments) == 1 and len(head.split()) <= 5
+            low = head.lower()
             for name, pattern in _SECTIONS.items():
-                m = pattern.match(head)
+                m = pattern.match(low)
                 if not m:
                     continue
-                rest = head[m.end() :]
+                rest = low[m.end() :]
                 if rest and rest[0].isalnum():
                     continue  # "Experienced ...", "Profiles": not the heading word
                 if _LABEL_END.match(rest) or (whole_heading and not rest.strip(" :")):
@@ -423,6 +451,8 @@ def detect_resume(text: str) -> ResumeVerdict:
     lines = _lines(text)
     if not lines:
         return ResumeVerdict(confidence=0, signals=("empty",))
+    low = text.lower()
+    low_lines = [line.lower() for line in lines]
     signals: list[str] = []
     score = 0.0
 
@@ -441,22 +471,22 @@ def detect_resume(text: str) -> ResumeVerdict:
         score += 4
         signals.append("contact:profile")
 
-    ranges = len(_DATE_RANGE.findall(text))
+    ranges = len(_DATE_RANGE.findall(low))
     if ranges:
         score += (10, 16, 22)[min(ranges, 3) - 1]
         signals.append(f"date_ranges:{min(ranges, 5)}")
 
-    if any(_RESUME_TITLE.match(line) for line in lines[:3]):
+    if any(_RESUME_TITLE.match(line) for line in low_lines[:3]):
         score += 22
         signals.append("title")
 
-    if _EDUCATION_WORDS.search(text):
+    if _EDUCATION_WORDS.search(low):
         score += 7
         signals.append("education_words")
-    if _WORK_WORDS.search(text):
+    if _WORK_WORDS.search(low):
         score += 6
         signals.append("work_words")
-    if _LANGUAGE_LEVEL.search(text):
+    if _LANGUAGE_LEVEL.search(low):
         score += 6
         signals.append("language_levels")
 
@@ -465,14 +495,14 @@ def detect_resume(text: str) -> ResumeVerdict:
         score += 10
         signals.append("contact_in_header")
 
-    statements = sum(1 for pattern in _PROFILE_STATEMENTS if pattern.search(text))
+    statements = sum(1 for pattern in _PROFILE_STATEMENTS if pattern.search(low))
     if statements:
         score += 7 * statements
         signals.append(f"profile_statements:{statements}")
-    if _SEEKING.search(text):
+    if _SEEKING.search(low):
         score += 8
         signals.append("seeking")
-    years = bool(_EXPERIENCE_YEARS.search(text))
+    years = bool(_EXPERIENCE_YEARS.search(low))
     if years:
         score += 8
         signals.append("experience_years")
@@ -482,7 +512,11 @@ def detect_resume(text: str) -> ResumeVerdict:
         (
             bool(contacts.phones or contacts.emails),
             bool(ranges or years or len(_YEAR.findall(text)) >= 2),
-            bool(_EDUCATION_WORDS.search(text)),
+            bool(
+                _EDUCATION_WORDS.search(low)
+                or (years and _LANGUAGE_LEVEL.search(low))
+                or (years and _WORK_WORDS.search(low))
+            ),
         )
     )
     if facts == 3 and len(lines) <= 8:
@@ -496,13 +530,13 @@ def detect_resume(text: str) -> ResumeVerdict:
     penalty = 0.0
     for name, (weight, pattern) in _NEGATIVES.items():
         if name in ("letter_salutation",):
-            found = 1 if any(pattern.search(line) for line in lines[:4]) else 0
+            found = 1 if any(pattern.search(line) for line in low_lines[:4]) else 0
         elif name == "letter_closing":
-            found = 1 if any(pattern.search(line) for line in lines[-4:]) else 0
+            found = 1 if any(pattern.search(line) for line in low_lines[-4:]) else 0
         elif name == "chat":
             found = 2 if len(pattern.findall(text)) >= 3 else 0
         else:
-            found = len(pattern.findall(text))
+            found = len(pattern.findall(low))
         if found:
             penalty += weight * min(found, _NEGATIVE_CAP) * (1.0 if found == 1 else 0.75)
             signals.append(f"not:{name}")

@@ -53,8 +53,10 @@ Check = Callable[[Scalar], bool]
 # Machine words: a letter first, so a phone number or a bare id can never pass.
 _WORD = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _MODEL = re.compile(r"[A-Za-z][A-Za-z0-9_.:/-]{0,63}")
-# Telegram deep-link payload alphabet; at least one letter, so it is not a phone or an id.
-_CAMPAIGN = re.compile(r"(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{1,64}")
+# Telegram deep-link payload alphabet; digits alone only up to 6, so never a phone or an id.
+_CAMPAIGN = re.compile(r"(?![0-9]{7,}$)[A-Za-z0-9_-]{1,64}")
+# A pseudonym made elsewhere with domain/privacy.pseudonym (e.g. inside a click token).
+_USER_REF = re.compile(r"[0-9a-f]{16}")
 _TRACE = re.compile(r"[0-9a-f]{1,64}")
 
 
@@ -63,10 +65,8 @@ def _one_of(*allowed: str) -> Check:
     return lambda value: isinstance(value, str) and value in options
 
 
-def _matches(pattern: re.Pattern[str], *, nullable: bool = False) -> Check:
+def _matches(pattern: re.Pattern[str]) -> Check:
     def check(value: Scalar) -> bool:
-        if value is None:
-            return nullable
         return isinstance(value, str) and pattern.fullmatch(value) is not None
 
     return check
@@ -95,8 +95,9 @@ def _is_bool(value: Scalar) -> bool:
 SIZE_BUCKETS = ("<100KB", "<1MB", "<5MB", ">=5MB")
 
 # Every field any event may carry, with the shape of its value.
+# None is always allowed (an unknown value carries nothing personal).
 FIELD_CHECKS: dict[str, Check] = {
-    "campaign": _matches(_CAMPAIGN, nullable=True),
+    "campaign": _matches(_CAMPAIGN),
     "format": _matches(_WORD),  # sniffed: pdf, docx, txt, text, doc, rtf, image ...
     "size_bucket": _one_of(*SIZE_BUCKETS),
     "pages": _int_between(0, 100_000),
@@ -106,7 +107,7 @@ FIELD_CHECKS: dict[str, Check] = {
     "ui_language": _one_of(*LANGUAGES),
     "score": _int_between(0, 10),
     "source": _one_of("llm", "rules"),
-    "model": _matches(_MODEL, nullable=True),
+    "model": _matches(_MODEL),
     "latency_ms": _int_between(0, 86_400_000),
     "tokens": _int_between(0, 10_000_000),
     "rating": _one_of("up", "down"),
@@ -114,20 +115,27 @@ FIELD_CHECKS: dict[str, Check] = {
     "kind": _matches(_WORD),
     "forced": _is_bool,
     "attempt": _int_between(0, 1000),
+    "attempts": _int_between(0, 1000),
+    "final": _is_bool,
+    "limit": _int_between(0, 1_000_000),
+    "delay_h": _number_between(0, 100_000),
+    "late_h": _number_between(0, 100_000),
+    "user_ref": _matches(_USER_REF),
     "confidence": _number_between(0, 100),
     "count": _int_between(0, 10**12),
     "invalid": _int_between(0, 10**12),
 }
 
-# Fields every event may carry besides its own.
-COMMON_FIELDS: frozenset[str] = frozenset({"language", "ui_language", "source"})
+# Fields every event may carry besides its own. `user_ref` is an already pseudonymized user
+# (same salt): the writer puts it in "user" when the event has no raw `user`.
+COMMON_FIELDS: frozenset[str] = frozenset({"language", "ui_language", "source", "user_ref"})
 
 EVENT_FIELDS: dict[str, frozenset[str]] = {
     name: frozenset(fields) | COMMON_FIELDS
     for name, fields in {
         "user_started": {"campaign"},
         "resume_received": {"format", "size_bucket", "pages"},
-        "resume_rejected": {"reason", "format", "pages"},
+        "resume_rejected": {"reason", "format", "pages", "size_bucket"},
         "resume_analyzed": {
             "score",
             "model",
@@ -139,13 +147,13 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         },
         "review_delivered": {"latency_ms", "score"},
         "cta_clicked": {"campaign"},
-        "followup_scheduled": set(),
-        "followup_sent": set(),
-        "followup_skipped": {"reason"},
-        "followup_failed": {"reason"},
+        "followup_scheduled": {"delay_h"},
+        "followup_sent": {"attempts"},
+        "followup_skipped": {"reason", "late_h"},
+        "followup_failed": {"reason", "final", "attempts"},  # final=False: will be retried
         "review_rated": {"rating"},
         "error": {"actor", "kind"},
-        "quota_hit": set(),
+        "quota_hit": {"limit"},
         "data_deleted": set(),
         "llm_fallback": {"kind", "model", "attempt"},
         "dead_letter": {"actor", "kind"},
@@ -167,6 +175,8 @@ def validate_fields(name: str, fields: Mapping[str, Scalar]) -> str | None:
     for key, value in fields.items():
         if key not in allowed:
             return f"field_not_allowed:{key}" if key in FIELD_CHECKS else "unknown_field"
+        if value is None:
+            continue
         if type(value) is str:
             if (key, value) in _GOOD_STRINGS:
                 continue

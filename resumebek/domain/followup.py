@@ -19,9 +19,9 @@ RETRY_BASE_S = 60.0  # first retry after a minute, then 4 min, 16 min, ...
 RETRY_FACTOR = 4.0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: 3x cheaper to build 100,000 on restore
 class FollowUpJob:
-    """One pending reminder. Field order and names are the snapshot format (orjson dumps it)."""
+    """One pending reminder. Treated as immutable: change it with dataclasses.replace()."""
 
     job_id: str  # uuid4 hex: travels as Outgoing.receipt; no personal data
     trace: str

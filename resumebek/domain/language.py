@@ -20,7 +20,8 @@ from resumebek.messages import Language
 
 KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 _CYR_ONLY_RU = frozenset("ёъэщЁЪЭЩ")
-_LATIN_KK_LETTERS = frozenset("äğşūñıöüÄĞŞŪÑİÖÜ")
+_CYR_MOSTLY_RU = frozenset("ьцфв")
+_LATIN_KK_LETTERS = frozenset("äğşūñıöüÄĞŞŪÑİÖÜáǵńóúýÁǴŃÓÚÝ")  # 2021 and 2018 alphabets
 
 # Latin ↔ Cyrillic look-alikes (lower and upper case)
 _LAT_TO_CYR = str.maketrans("aceopxyiACEHKMOPTXBY", "асеорхуіАСЕНКМОРТХВУ")
@@ -34,12 +35,18 @@ _KK_WORDS = frozenset(
     қазір казир жылы жылдан жылға дейін дейин кейін кейин бұл бул осы сол ол мен біз сіз
     сіздің менің оның біздің жұмыс жумыс тілі тили тілдері білімі білім бiлiмi тәжірибе
     тәжірибесі тажирибе тажирибеси дағдылар дагдылар мамандығы мамандыгы түйіндеме туйиндеме
-    атындағы атындагы қаласы каласы қ ж ашық жауапты ретінде ретинде керек емес да де та те
+    атындағы атындагы қаласы каласы қ ж ашық жауапты ретінде ретинде керек емес
     еді еди деп сияқты сиякты көп коп жақсы жаксы жаңа жана ана орыс қазақ казак ағылшын
-    агылшын еркін еркин оқу оку оқыту мектеп бөлімі болими басшысы аға туралы өзім озим
-    сәлем салем сәлеметсіз рахмет құрметпен курметпен құрметті курметти
+    агылшын еркін еркин оқу оку оқыту мектеп бөлімі болими басшысы туралы өзім озим
+    сәлем салем сәлеметсіз рахмет құрметпен курметпен құрметті курметти көш даңғ
+    бастап арасында кезінде кезде болады болған мүмкін барлық әр тағы ғана қана өте
+    көптеген бірге сондай қатысты байланысты қызметкер қызметкерлер қызмет жұмыстар
+    жылдары жылы жылдың жылғы айлық сағат күні бүгін ертең кеше ия жоқ маған саған оған
+    бізге сізге деді береді алады жасады жасаймын істеймін білемін жшс жк
     """.split()
 )
+# Kazakh typed on a Russian keyboard: ә→а, і→и, ң→н, ғ→г, ү/ұ→у, қ→к, ө→о, һ→х
+_DELETTER = str.maketrans("әіңғүұқөһ", "аингуукох")
 _KK_SUFFIXES = (
     "лары",
     "лері",
@@ -75,26 +82,74 @@ _KK_SUFFIXES = (
     "інде",
     "ынан",
     "інен",
+    "лар",
+    "лер",
+    "дар",
+    "дер",
+    "лық",
+    "лік",
+    "дық",
+    "дік",
+    "тық",
+    "тік",
 )
 _RU_WORDS = frozenset(
     """
     и в во на с со по для что это не как от из к за до при о об у же или но а так также
     который которая которые все его ее её их мы вы они я он она был была были быть есть
-    опыт работы работа года лет г ул умею знание навыки образование обязанности
-    достижения место работы стаж владение свободно разговорный родной языки язык
+    опыт работы работа года лет г ул д кв пр мкр тел умею знание навыки образование обязанности
+    достижения место работы стаж владение свободно разговорный родной языки язык тоо ао ип
     """.split()
+)
+_KK_WORDS_PLAIN = frozenset(w.translate(_DELETTER) for w in _KK_WORDS) - _KK_WORDS - _RU_WORDS
+# without the special letters some suffixes look Russian ("-лик": кролик, аналитик)
+_KK_SUFFIXES_PLAIN = tuple(
+    sorted(
+        {sfx.translate(_DELETTER) for sfx in _KK_SUFFIXES}
+        - set(_KK_SUFFIXES)
+        - {"лик", "дик", "тик", "ген", "кен"}
+    )
 )
 _RU_SUFFIXES = (
     "ого",
     "его",
     "ому",
     "ему",
+    "ыми",
+    "ими",
     "ость",
+    "ости",
     "ение",
+    "ения",
     "ание",
+    "ания",
+    "ании",
     "ться",
     "тся",
-    "ых",
+    "ция",
+    "ции",
+    "ный",
+    "ная",
+    "ное",
+    "ные",
+    "ной",
+    "ным",
+    "ных",
+    "ский",
+    "ская",
+    "ское",
+    "ских",
+    "ает",
+    "ают",
+    "яют",
+    "ует",
+    "уют",
+    "ать",
+    "ять",
+    "ить",
+    "еть",
+    "ами",
+    "ями",
     "ий",
     "ая",
     "ые",
@@ -141,12 +196,19 @@ def _weight(word: str, sentence_start: bool) -> float:
     """Ordinary lower-case words carry the language; names and headings much less."""
     if len(word) > 1 and word.isupper():
         return 0.4
-    if word[0].isupper() and not sentence_start:
-        return 0.25
+    if word[0].isupper():
+        # mid-sentence: a name; at a line or sentence start: often a name line too
+        return 0.6 if sentence_start else 0.25
     return 1.0
 
 
+_ADDRESS_RE = re.compile(
+    r"\S+@\S+|(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|kz|ru|org|net|io)\S*", re.I
+)
+
+
 def detect_language(text: str) -> LanguageGuess:
+    text = _ADDRESS_RE.sub(" ", text)  # emails and links are not words of any language
     kk = ru = en = 0.0
     latin_kk = 0.0
     sentence_start = True
@@ -155,6 +217,8 @@ def detect_language(text: str) -> LanguageGuess:
         if not token[0].isalpha():
             sentence_start = True
             continue
+        if len(token) == 1 and text[raw.end() : raw.end() + 1] == ".":
+            continue  # an initial or an abbreviation ("Д.", "г.", "т.ғ.к."): no language
         word = _fix_homoglyphs(token)
         w = _weight(word, sentence_start)
         sentence_start = False
@@ -166,13 +230,20 @@ def detect_language(text: str) -> LanguageGuess:
                 kk += 2.0 * w
             elif low in _RU_WORDS:
                 ru += 2.0 * w
+            elif low in _KK_WORDS_PLAIN:
+                kk += 1.5 * w  # Kazakh typed without its letters
             if any(c in _CYR_ONLY_RU for c in word):
                 ru += 1.0 * w
-            if len(low) > 4 and low.endswith(_KK_SUFFIXES):
-                kk += 0.7 * w
-            elif len(low) > 4 and low.endswith(_RU_SUFFIXES):
-                ru += 0.7 * w
-            ru += 0.35 * w  # plain Cyrillic words lean Russian unless Kazakh evidence is there
+            elif any(c in _CYR_MOSTLY_RU for c in low):
+                ru += 0.5 * w  # native Kazakh words have no ь, ц, ф, в
+            if len(low) > 4:
+                if low.endswith(_KK_SUFFIXES):
+                    kk += 0.7 * w
+                elif low.endswith(_RU_SUFFIXES):
+                    ru += 0.7 * w
+                elif low.endswith(_KK_SUFFIXES_PLAIN):
+                    kk += 0.5 * w
+            ru += 0.1 * w  # Cyrillic with no other evidence leans Russian
         else:
             is_kk_latin = any(c in _LATIN_KK_LETTERS for c in word) or low in _LATIN_KK_WORDS
             if is_kk_latin:

@@ -67,6 +67,7 @@ _NOTE_MEANING = {
     "glued_words": "words may be glued together by the PDF",
     "multi_column": "a multi-column layout may interleave lines",
     "truncated": "the middle of a long document was omitted",
+    "invisible_text": "the file hid invisible text (removed before this review): tell the candidate hidden text is a red flag",
 }
 _LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "en": "English"}
 

@@ -7,11 +7,11 @@ from resumebek.messages import Language, RejectReason
 
 _TEXTS: dict[RejectReason, dict[Language, str]] = {
     "too_large": {
-        "en": "📄 <b>The file is too large.</b> Please send a resume of up to 10 MB: export it "
+        "en": "📄 <b>The file is too large.</b> Please send a resume of up to {max_mb} MB: export it "
         "to PDF or DOCX, compress the images, or paste the text into the chat.",
-        "ru": "📄 <b>Файл слишком большой.</b> Пришлите резюме до 10 МБ: сохраните его в PDF "
+        "ru": "📄 <b>Файл слишком большой.</b> Пришлите резюме до {max_mb} МБ: сохраните его в PDF "
         "или DOCX, сожмите картинки или вставьте текст прямо в чат.",
-        "kk": "📄 <b>Файл тым үлкен.</b> Түйіндемені 10 МБ-қа дейін жіберіңіз: PDF не DOCX "
+        "kk": "📄 <b>Файл тым үлкен.</b> Түйіндемені {max_mb} МБ-қа дейін жіберіңіз: PDF не DOCX "
         "форматында сақтаңыз, суреттерді кішірейтіңіз немесе мәтінді чатқа қойыңыз.",
     },
     "too_many_pages": {
@@ -154,6 +154,15 @@ for _sheet in ("xlsx", "pptx"):
         "немесе мәтінін қойыңыз.",
     }
 
+_ENCRYPTED_DOCX: dict[Language, str] = {
+    "en": "🔒 <b>This Word file is password-protected.</b> Please save it again without a "
+    "password (or export it to PDF). Don't send the password here.",
+    "ru": "🔒 <b>Файл Word защищён паролем.</b> Сохраните его заново без пароля (или в PDF). "
+    "Пароль присылать не нужно.",
+    "kk": "🔒 <b>Word файлы құпия сөзбен қорғалған.</b> Оны құпия сөзсіз қайта сақтаңыз (немесе "
+    "PDF-ке экспорттаңыз). Құпия сөзді мұнда жібермеңіз.",
+}
+
 _ANYWAY_LABEL: dict[Language, str] = {
     "en": "Analyze anyway",
     "ru": "Всё равно разобрать",
@@ -171,12 +180,20 @@ _ANYWAY_EXPIRED: dict[Language, str] = {
 }
 
 
-def rejection_html(reason: RejectReason, lang: Language, *, format: str | None = None) -> str:
+def rejection_html(
+    reason: RejectReason, lang: Language, *, format: str | None = None, max_mb: float = 10
+) -> str:
     """The answer for a document that gets no review, in `lang`. With `format` (the
-    sniffed format), an unsupported file gets instructions for that format."""
+    sniffed format), an unsupported file gets instructions for that format; `max_mb` is
+    the size limit a too-large file is told about (MAX_FILE_MB)."""
     if reason == "unsupported_format" and format in _FORMATS:
         return _FORMATS[format][lang]
-    return _TEXTS[reason][lang]
+    if reason == "encrypted" and format == "docx":
+        return _ENCRYPTED_DOCX[lang]
+    text = _TEXTS[reason][lang]
+    if reason == "too_large":
+        text = text.replace("{max_mb}", f"{max_mb:g}")
+    return text
 
 
 def analyze_anyway_label(lang: Language) -> str:

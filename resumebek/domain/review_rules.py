@@ -212,8 +212,7 @@ _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)|\b(?:ИИН|ЖСН|IIN)\b\s*[:№]?\s*\d
 _MARITAL = re.compile(
     r"(marital status|\bmarried\b|\bdivorced\b|семейное положение|\bженат\b|\bзамужем\b|"
     r"\bхолост\b|не замужем|\bразвед[её]н|отбасылық жағдай|үйленген|тұрмыс құрған|"
-    r"\bбойдақ\b|отбасылы)",
-    re.IGNORECASE,
+    r"\bбойдақ\b|отбасылы)"
 )
 _MONTHS = (
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|январ|феврал|март|апрел|ма[йя]|"
@@ -222,21 +221,23 @@ _MONTHS = (
 )
 _BIRTH_DATE = re.compile(
     r"(birth|born|d\.o\.b|dob|рожд|родил|туған|tuğan)[^\n]{0,25}?"
-    rf"(\d{{1,2}}[./-]\d{{1,2}}[./-](?:19|20)?\d{{2}}|\d{{1,2}}\s+{_MONTHS}\s+(?:19|20)\d{{2}})",
-    re.IGNORECASE,
+    rf"(\d{{1,2}}[./-]\d{{1,2}}[./-](?:19|20)?\d{{2}}|\d{{1,2}}\s+{_MONTHS}\s+(?:19|20)\d{{2}})"
 )
 _ADDRESS = re.compile(
     r"(\bул\.|\bулица\b|көшесі|\bкөш\.|\bпр-т\b|\bпроспект\b|\bмкр\.?|\bмикрорайон\b|"
     r"даңғылы|\bдаңғ\.|шағын ауданы|ықшамауданы|\bstreet\b|\bstr\.|\bavenue\b|\bave\.)[^\n]{0,40}?\d+"
-    r"|\b(?:кв\.|apt\.?|пәтер)\s*\d+",
-    re.IGNORECASE,
+    r"|\b(?:кв\.|apt\.?|пәтер)\s*\d+"
 )
+# Text addressed to an AI reviewer. Imperatives only: an AI engineer's resume may well say
+# "worked as an AI engineer" or "designed system prompts" without being an injection.
 _INJECTION = re.compile(
-    r"(ignore (?:all )?(?:the )?previous instructions|ignore (?:all )?(?:the )?above|"
-    r"system (?:note|prompt)|note to the ai|as an ai|give (?:this resume |me )?10/10|"
-    r"rate (?:this|me) 10|игнорируй(?:те)? (?:все )?(?:предыдущие )?инструкции|"
-    r"поставь(?:те)? 10|алдыңғы нұсқаулар|нұсқауларды елеме)",
-    re.IGNORECASE,
+    r"((?:ignore|disregard|forget) (?:all |any )?(?:the |your )?(?:previous|prior|above|earlier) "
+    r"(?:instructions|prompts|rules)|note to the ai|to the ai reviewer|ai reviewer:|"
+    r"(?:reveal|repeat|print) (?:the |your )?system prompt|"
+    r"(?:give|rate|score) (?:this (?:resume|cv) |me |it )?(?:a )?10(?:/10| out of 10)|"
+    r"игнорируй(?:те)? (?:все )?(?:предыдущие |прежние )?инструкции|"
+    r"поставь(?:те)? (?:этому резюме )?10(?:/10| из 10)|"
+    r"алдыңғы нұсқауларды (?:елеме|елемеңіз|ескерме)|10/10 қой)"
 )
 
 # Weak phrasing → (language of the phrase, replacement or None to keep and append a result).
@@ -259,7 +260,7 @@ _WEAK: tuple[tuple[re.Pattern[str], Language, str | None], ...] = (
     (re.compile(r"\b(?:участвовал[аи]?|принимал[аи]? участие) в\b", re.IGNORECASE), "ru", None),
     (re.compile(r"\bпомогал[аи]?\b", re.IGNORECASE), "ru", None),
     (re.compile(r"\bзанимал(?:ся|ась|ись)\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"\b\w*(?:ға|ге|қа|ке|на|не|а|е) қатыстым\b", re.IGNORECASE), "kk", None),
+    (re.compile(r"\b\w+\s+қатыстым\b", re.IGNORECASE), "kk", None),
     (re.compile(r"\bқатыстым\b", re.IGNORECASE), "kk", None),
     (
         re.compile(
@@ -272,6 +273,9 @@ _WEAK: tuple[tuple[re.Pattern[str], Language, str | None], ...] = (
     (re.compile(r"\bкөмектестім\b", re.IGNORECASE), "kk", None),
 )
 
+# One pass over a line before trying each weak pattern (most lines have none).
+_ANY_WEAK = re.compile("|".join(f"(?:{p.pattern})" for p, _l, _r in _WEAK), re.IGNORECASE)
+
 _STRONG = re.compile(
     r"\b(led|built|developed|designed|created|launched|increased|reduced|cut|improved|"
     r"organi[sz]ed|implemented|trained|prepared|delivered|analy[sz]ed|achieved|grew|raised|"
@@ -280,16 +284,14 @@ _STRONG = re.compile(
     r"создал|запустил|обучил|повысил|снизил|оптимизировал|добил|выиграл|"
     r"әзірледім|енгіздім|ұйымдастырдым|өткіздім|басқардым|дайындадым|құрдым|арттырдым|"
     r"азайттым|көбейттім|оқытамын|жасаймын|жасадым|іске асырдым|жеңдім|басқарамын|"
-    r"ұйымдастырамын|oqyttym|basqardym)\w*",
-    re.IGNORECASE,
+    r"ұйымдастырамын|oqyttym|basqardym)\w*"
 )
 
 _STUDENT = re.compile(
     r"(\bstudent|undergraduate|graduate student|recent graduate|\bintern\b|internship|"
     r"expected (?:19|20)\d\d|\b\d(?:st|nd|rd|th)[- ]year|"
-    r"студент|\d\s?курс|курса\b|стажир|выпускни|курс студенті|студенті|тағылымдама|"
-    r"практикант|үміткер|bakalavriat|studenti)",
-    re.IGNORECASE,
+    r"студент|\d[\s-]?курс|курса\b|\bgpa\b|стажир|выпускни|курс студенті|студенті|тағылымдама|"
+    r"практикант|үміткер|bakalavriat|studenti)"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -328,6 +330,7 @@ class _Analysis:
     overshare: list[str] = field(default_factory=list)
     injection: bool = False
     glued: bool = False
+    pages: int = 0  # from a "pages=N" note (documents); 0 = unknown (pasted text)
 
 
 def normalize(text_in: str) -> str:
@@ -477,7 +480,8 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
     lines = [ln.strip() for ln in body.split("\n")]
     lines = [ln for ln in lines if ln]
     words = len(_WORD.findall(body))
-    stage = "student" if _STUDENT.search(body) else "experienced"
+    low = body.lower()  # the keyword patterns are lower case: faster than IGNORECASE
+    stage = "student" if _STUDENT.search(low) else "experienced"
     a = _Analysis(
         lines=lines,
         words=words,
@@ -486,6 +490,7 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
         phone=bool(_PHONE.search(body)),
         link=bool(_LINK.search(body)),
         glued="glued_words" in notes,
+        pages=_pages(notes),
     )
     for ln in lines:
         a.headings |= _headings_in_line(ln)
@@ -512,6 +517,8 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
         a.metrics += 1
     for raw_line in _logical_lines(lines):
         ln = " ".join(raw_line.split())
+        if not _ANY_WEAK.search(ln):
+            continue
         for pattern, lang, repl in _WEAK:
             hit = pattern.search(ln)
             if hit:
@@ -521,7 +528,7 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
                     phrase = m2.group(0).strip(" :")
                     a.weak.append(_Weak(sentence, lang, repl, phrase, m2.start(), m2.end()))
                 break
-    a.strong = len(_STRONG.findall(body))
+    a.strong = len(_STRONG.findall(low))
     a.years = len(_ANY_YEAR.findall(body))
     for m in _RANGE.finditer(body):
         a.ranges += 1
@@ -534,14 +541,26 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
                 a.inverted += 1
     if _IIN.search(body):
         a.overshare.append("iin")
-    if _MARITAL.search(body):
+    if _MARITAL.search(low):
         a.overshare.append("marital")
-    if _BIRTH_DATE.search(body):
+    if _BIRTH_DATE.search(low):
         a.overshare.append("birth_date")
-    if _ADDRESS.search(body):
+    if _ADDRESS.search(low):
         a.overshare.append("address")
-    a.injection = bool(_INJECTION.search(body))
+    # invisible text (white, tiny, render mode 3) was dropped by the extractor: it is how
+    # injections and keyword stuffing hide, so it counts like visible instructions
+    a.injection = bool(_INJECTION.search(low)) or "invisible_text" in notes
     return a
+
+
+def _pages(notes: tuple[str, ...]) -> int:
+    for note in notes:
+        if note.startswith("pages=") and note[6:].isdigit():
+            return int(note[6:])
+    return 0
+
+
+_MAX_PAGES = {"student": 1, "experienced": 3}
 
 
 def _length_bounds(stage: str) -> tuple[int, int]:
@@ -591,8 +610,7 @@ def _evaluate(a: _Analysis) -> tuple[list[Check], dict[str, float]]:
         Check(
             name="sections",
             passed=core <= a.headings
-            or (core - a.headings) <= {"experience"}
-            and "projects" in a.headings,
+            or ((core - a.headings) <= {"experience"} and "projects" in a.headings),
             detail="headings={};inferred={};missing={}".format(
                 ",".join(s for s in SECTION_NAMES if s in a.headings) or "-",
                 ",".join(s for s in SECTION_NAMES if s in a.inferred) or "-",
@@ -602,11 +620,18 @@ def _evaluate(a: _Analysis) -> tuple[list[Check], dict[str, float]]:
     )
 
     low, high = _length_bounds(a.stage)
-    length_ok = low <= a.words <= high or a.glued
+    too_many_pages = a.pages > _MAX_PAGES[a.stage]
+    length_ok = (low <= a.words <= high or a.glued) and not too_many_pages
     points["length"] = (
         1.0 if length_ok else (0.5 if a.words >= low // 2 and a.words <= high * 1.5 else 0.0)
     )
-    checks.append(Check(name="length", passed=length_ok, detail=f"words={a.words},stage={a.stage}"))
+    checks.append(
+        Check(
+            name="length",
+            passed=length_ok,
+            detail=f"words={a.words},pages={a.pages},stage={a.stage}",
+        )
+    )
 
     wall = a.long_lines > 0 or (a.bullets == 0 and a.words > 250 and a.longest_line_words >= 25)
     structure_ok = not wall or a.glued
@@ -766,7 +791,7 @@ def _improvements(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[s
         out.append(text("i_structure", lang))
     if not by["length"].passed:
         low, high = _length_bounds(a.stage)
-        if a.words < low:
+        if a.words < low and not a.pages > _MAX_PAGES[a.stage]:
             out.append(text("i_length_short", lang, words=a.words))
         else:
             pages = text("pages_one" if a.stage == "student" else "pages_two", lang)
@@ -791,8 +816,8 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
     out: list[TextSuggestion] = []
     seen: set[str] = set()
     for weak in a.weak:
-        if weak.sentence in seen:
-            continue
+        if weak.sentence in seen or len(weak.sentence.split()) < 3:
+            continue  # a bare "Обязанности:" label is not a sentence to rewrite
         seen.add(weak.sentence)
         has_number = bool(re.search(r"\d", weak.sentence))
         reason_key = "reason_weak" if has_number else "reason_weak_number"
@@ -809,8 +834,7 @@ def _suggestions(a: _Analysis, lang: Language) -> tuple[TextSuggestion, ...]:
 
 
 def _unique(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return [x for x in items if not (x in seen or seen.add(x))]  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(items))  # first occurrence wins, order kept
 
 
 def _summary(a: _Analysis, checks: list[Check], lang: Language) -> str:

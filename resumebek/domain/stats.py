@@ -73,6 +73,59 @@ class Tally:
         return self
 
 
+def tally_to_dict(t: Tally) -> dict[str, Any]:
+    """A JSON-ready form of a tally (for the per-day cache); `tally_from_dict` reverses it."""
+    return {
+        "events": dict(t.events),
+        "users": sorted(t.users),
+        "starters": sorted(t.starters),
+        "senders": sorted(t.senders),
+        "reviewed": sorted(t.reviewed),
+        "clickers": sorted(t.clickers),
+        "campaigns": {k: sorted(v) for k, v in t.campaigns.items()},
+        "rejections": dict(t.rejections),
+        "languages": dict(t.languages),
+        "formats": dict(t.formats),
+        "sources": dict(t.sources),
+        "scores": [[k, n] for k, n in t.scores.items()],
+        "latencies": [[k, n] for k, n in t.latencies.items()],
+        "heat": t.heat,
+        "ratings": [[*k, n] for k, n in t.ratings.items()],
+        "followup_failures": dict(t.followup_failures),
+        "errors": dict(t.errors),
+        "fallbacks": dict(t.fallbacks),
+        "dropped": t.dropped,
+        "invalid": t.invalid,
+        "skipped_lines": t.skipped_lines,
+    }
+
+
+def tally_from_dict(d: Mapping[str, Any]) -> Tally:
+    return Tally(
+        events=Counter(d["events"]),
+        users=set(d["users"]),
+        starters=set(d["starters"]),
+        senders=set(d["senders"]),
+        reviewed=set(d["reviewed"]),
+        clickers=set(d["clickers"]),
+        campaigns={k: set(v) for k, v in d["campaigns"].items()},
+        rejections=Counter(d["rejections"]),
+        languages=Counter(d["languages"]),
+        formats=Counter(d["formats"]),
+        sources=Counter(d["sources"]),
+        scores=Counter({int(k): int(n) for k, n in d["scores"]}),
+        latencies=Counter({int(k): int(n) for k, n in d["latencies"]}),
+        heat=[int(n) for n in d["heat"]],
+        ratings=Counter({(str(r), str(s), str(lang)): int(n) for r, s, lang, n in d["ratings"]}),
+        followup_failures=Counter(d["followup_failures"]),
+        errors=Counter(d["errors"]),
+        fallbacks=Counter(d["fallbacks"]),
+        dropped=int(d["dropped"]),
+        invalid=int(d["invalid"]),
+        skipped_lines=int(d["skipped_lines"]),
+    )
+
+
 def _int(value: Any) -> int | None:
     return value if type(value) is int else None
 
@@ -88,9 +141,12 @@ def tally_events(events: Iterable[Mapping[str, Any]], zone: tzinfo) -> dict[date
         slot = slots.get(key)
         if slot is None:
             try:
-                local = datetime.fromisoformat(ts).astimezone(zone)
+                parsed = datetime.fromisoformat(ts)
             except ValueError:
                 continue
+            if parsed.tzinfo is None:  # not written by our writer; read it as local time
+                parsed = parsed.replace(tzinfo=zone)
+            local = parsed.astimezone(zone)
             day = local.date()
             tally = tallies.get(day)
             if tally is None:
@@ -98,6 +154,8 @@ def tally_events(events: Iterable[Mapping[str, Any]], zone: tzinfo) -> dict[date
             slot = slots[key] = (tally, local.weekday() * 24 + local.hour)
         t, cell = slot
         name: str = ev["event"]
+        if name == "followup_failed" and ev.get("final") is False:
+            name = "followup_retried"  # a failed try that will be retried: not a failure yet
         t.events[name] += 1
         user = ev.get("user")
         if type(user) is str:

@@ -160,3 +160,10 @@ def _track(stack: list[_Atom], atom: _Atom) -> None:
             if stack[j].open_tag == atom.close_tag:
                 del stack[j]
                 break
+
+
+def machine_word(name: str) -> str:
+    """`MessageTooLong` → `message_too_long`: a class name as an analytics-safe word."""
+    word = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    word = re.sub(r"[^a-z0-9_]", "_", word).strip("_")
+    return word if word[:1].isalpha() else "error"

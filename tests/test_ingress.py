@@ -1,0 +1,378 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from resumebek.actors import ingress
+from resumebek.config import Settings
+from resumebek.domain.events import validate_fields
+from resumebek.domain.texts import t
+from resumebek.messages import (
+    AnalyticsEvent,
+    AnalyzeAnyway,
+    CallbackAnswer,
+    CancelFollowUp,
+    ChatAction,
+    ChatRef,
+    DocumentInfo,
+    DocumentReceived,
+    IncomingCallback,
+    IncomingMessage,
+    Language,
+    Outgoing,
+    TextReceived,
+    Update,
+    UserRef,
+)
+from resumebek.runtime.mailbox import Mailbox
+from services.ingress_store import IngressStore
+from services.telegram import translate_message
+from tests.conftest import FIXTURES
+from tests.fakes import FakeClock, Recorder
+from tests.telegram_fakes import pyrogram_message
+
+SETTINGS = Settings(user_daily_limit=3, admin_chat_ids=(777,), max_file_mb=10)
+RESUME_TEXT = "Experience: data analyst intern at Kaspi, built dashboards. " * 8
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / "telegram" / name).read_text(encoding="utf-8"))
+
+
+def msg(
+    kind: str = "text",
+    *,
+    text: str = "",
+    command: str | None = None,
+    args: str = "",
+    user: int = 42,
+    mid: int = 1,
+    lang: str | None = "en",
+    chat_type: str = "private",
+    size: int = 1000,
+) -> IncomingMessage:
+    return IncomingMessage(
+        chat=ChatRef(user),
+        user=UserRef(user),
+        chat_type=chat_type,  # type: ignore[arg-type]
+        message_id=mid,
+        language_code=lang,
+        kind=kind,  # type: ignore[arg-type]
+        text=text,
+        command=command,
+        command_args=args,
+        document=DocumentInfo(
+            file_id="F", file_unique_id="U", file_name="cv.pdf", mime_type=None, size=size
+        )
+        if kind == "document"
+        else None,
+        received_at=0.0,
+    )
+
+
+def cmd(name: str, args: str = "", **kw: Any) -> IncomingMessage:
+    return msg("command", command=name, args=args, text=f"/{name}", **kw)
+
+
+def press(data: str, *, user: int = 42, mid: int = 50) -> IncomingCallback:
+    return IncomingCallback(
+        callback_id="cb",
+        chat=ChatRef(user),
+        user=UserRef(user),
+        message_id=mid,
+        data=data,
+        language_code="en",
+        received_at=0.0,
+    )
+
+
+class Harness:
+    def __init__(
+        self, *, settings: Settings = SETTINGS, store: IngressStore | None = None, depth: int = 0
+    ) -> None:
+        self.settings = settings
+        self.clock = FakeClock()
+        self.store = store or IngressStore(None)
+        self.depth = depth
+        self.extractor: Recorder[DocumentReceived | TextReceived | AnalyzeAnyway] = Recorder()
+        self.outbox: Recorder[Outgoing | ChatAction | CallbackAnswer] = Recorder()
+        self.followup: Recorder[CancelFollowUp] = Recorder()
+        self.analytics: Recorder[AnalyticsEvent] = Recorder()
+        self.summaries: list[tuple[float, Language]] = []
+
+    def summary(self, settings: Settings, now: float, lang: Language) -> tuple[str, bytes]:
+        self.summaries.append((now, lang))
+        return "<b>Today</b>: 3 reviews", b"<html>report</html>"
+
+    async def run(self, *updates: Update) -> None:
+        inbox: Mailbox[Update] = Mailbox("ingress", 100)
+        for u in updates:
+            await inbox.send(u)
+        inbox.close()
+        with anyio.fail_after(5):
+            await ingress.run(
+                inbox,
+                to_extractor=self.extractor,
+                to_outbox=self.outbox,
+                to_followup=self.followup,
+                to_analytics=self.analytics,
+                clock=self.clock,
+                settings=self.settings,
+                queue_depth=lambda: self.depth,
+                store=self.store,
+                admin_summary=self.summary,
+            )
+        for ev in self.analytics.items:  # the analytics writer would drop an invalid event
+            assert validate_fields(ev.name, ev.fields) is None, ev.name
+
+    def replies(self) -> list[Outgoing]:
+        return [m for m in self.outbox.items if isinstance(m, Outgoing)]
+
+    def events(self) -> list[str]:
+        return [e.name for e in self.analytics.items]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param("kk", "kk", id="kk"),
+        pytest.param("ru-RU", "ru", id="ru"),
+        pytest.param("de", "en", id="other-en"),
+        pytest.param(None, "en", id="none-en"),
+    ],
+)
+async def test_start_answers_in_telegram_language(code: str | None, expected: Language) -> None:
+    h = Harness()
+    await h.run(cmd("start", lang=code))
+    (reply,) = h.replies()
+    assert reply.language == expected
+    assert reply.html == t("welcome", expected) + "\n\n" + t("privacy_summary", expected)
+    assert h.events() == ["user_started"]
+
+
+async def test_stored_language_wins_and_review_language_follows_it() -> None:
+    h = Harness()
+    await h.run(press("lang:kk"), cmd("start", lang="ru", mid=2), msg(text=RESUME_TEXT, mid=3))
+    answer = h.outbox.items[0]
+    assert isinstance(answer, CallbackAnswer) and answer.clear_buttons_of == 50
+    assert h.replies()[1].language == "kk"
+    (request,) = h.extractor.items
+    assert isinstance(request, TextReceived)
+    assert request.who.ui_language == "kk" and request.who.review_language == "kk"
+
+
+async def test_deep_link_campaign_is_recorded() -> None:
+    h = Harness()
+    await h.run(cmd("start", "spring_fair-2026"), msg(text=RESUME_TEXT, mid=2))
+    assert h.analytics.items[0].fields["campaign"] == "spring_fair-2026"
+    (request,) = h.extractor.items
+    assert request.who.campaign == "spring_fair-2026"
+
+
+async def test_bad_deep_link_payload_is_not_a_campaign() -> None:
+    h = Harness()
+    await h.run(cmd("start", "<script>"))
+    assert h.analytics.items[0].fields["campaign"] is None
+
+
+async def test_language_command_offers_three_buttons() -> None:
+    h = Harness()
+    await h.run(cmd("language"))
+    (reply,) = h.replies()
+    assert [b.data for b in reply.buttons[0]] == ["lang:kk", "lang:ru", "lang:en"]  # type: ignore[union-attr]
+
+
+async def test_document_gets_typing_and_placeholder_before_extraction() -> None:
+    h = Harness()
+    await h.run(msg("document", lang="ru"))
+    action, progress = h.outbox.items
+    assert isinstance(action, ChatAction)
+    assert isinstance(progress, Outgoing) and progress.kind == "progress"
+    assert progress.html == t("analyzing", "ru") and not progress.replace_placeholder
+    (request,) = h.extractor.items
+    assert isinstance(request, DocumentReceived) and request.trace == progress.trace
+
+
+async def test_queue_note_under_load() -> None:
+    h = Harness(depth=7)
+    await h.run(msg("document"))
+    progress = h.replies()[0]
+    assert t("queue_position", "en", n=8) in progress.html
+
+
+async def test_48mb_document_refused_from_declared_size() -> None:
+    h = Harness()
+    update = translate_message(pyrogram_message(fixture("tg_document_48mb.json")), received_at=0)
+    assert update is not None
+    await h.run(update)
+    (reply,) = h.replies()
+    assert reply.language == "kk" and reply.html == t("too_large", "kk", size_mb="46", max_mb="10")
+    assert h.extractor.items == []
+    assert h.events() == ["resume_rejected"]
+    assert h.analytics.items[0].fields["reason"] == "too_large"
+
+
+async def test_photo_of_a_resume_gets_send_a_document() -> None:
+    h = Harness()
+    message = pyrogram_message(fixture("tg_resume_sent_as_photo.json"))
+    update = translate_message(message, received_at=0)
+    assert update is not None and update.kind == "photo"
+    await h.run(update)
+    assert [r.html for r in h.replies()] == [t("send_document", "kk")]
+    assert h.extractor.items == []
+
+
+@pytest.mark.parametrize("kind", ["voice", "video", "sticker", "other"])
+async def test_other_media_gets_send_a_document(kind: str) -> None:
+    h = Harness()
+    await h.run(msg(kind))
+    assert [r.html for r in h.replies()] == [t("send_document", "en")]
+
+
+async def test_duplicate_update_is_processed_once_even_after_restart(tmp_path: Path) -> None:
+    data = fixture("tg_duplicate_update_after_restart.json")
+    first, again = (translate_message(pyrogram_message(u), received_at=0) for u in data["updates"])
+    assert first is not None and again is not None
+    path = tmp_path / "ingress_state.json"
+    h = Harness(store=IngressStore.load(path))
+    await h.run(first, again)
+    assert len(h.extractor.items) == 1
+    restarted = Harness(store=IngressStore.load(path))  # a new process reads the saved state
+    await restarted.run(again)
+    assert restarted.extractor.items == [] and restarted.outbox.items == []
+
+
+async def test_short_text_gets_a_hint_and_resume_text_is_reviewed() -> None:
+    h = Harness()
+    await h.run(msg(text="hello"), msg(text=RESUME_TEXT, mid=2))
+    assert h.replies()[0].html == t("short_text_hint", "en")
+    (request,) = h.extractor.items
+    assert isinstance(request, TextReceived) and request.text == RESUME_TEXT
+
+
+async def test_daily_quota_then_next_day() -> None:
+    h = Harness()
+    await h.run(*[msg(text=RESUME_TEXT, mid=i) for i in range(1, 5)])
+    assert len(h.extractor.items) == 3
+    assert h.replies()[-1].html == t("quota_reached", "en", limit=3)
+    assert h.events() == ["quota_hit"]
+    h.clock.advance(24 * 3600)
+    await h.run(msg(text=RESUME_TEXT, mid=5))
+    assert len(h.extractor.items) == 4
+
+
+async def test_admin_has_no_quota() -> None:
+    h = Harness()
+    await h.run(*[msg(text=RESUME_TEXT, mid=i, user=777) for i in range(1, 6)])
+    assert len(h.extractor.items) == 5
+
+
+async def test_delete_erases_preferences_and_cancels_follow_ups() -> None:
+    h = Harness()
+    await h.run(press("lang:ru"), cmd("stop", mid=2), cmd("delete", mid=3))
+    assert [c.reason for c in h.followup.items] == ["stop", "delete"]
+    assert h.replies()[-1].html == t("delete_done", "ru")
+    assert "data_deleted" in h.events()
+    assert not h.store.knows_user(UserRef(42))
+    await h.run(msg(text=RESUME_TEXT, mid=4, lang="en"))
+    (request,) = h.extractor.items
+    assert request.who.ui_language == "en" and request.who.follow_up
+
+
+async def test_stop_turns_off_follow_ups_for_later_reviews() -> None:
+    h = Harness()
+    await h.run(cmd("stop"), msg(text=RESUME_TEXT, mid=2))
+    assert h.replies()[0].html == t("stop_done", "en")
+    (request,) = h.extractor.items
+    assert request.who.follow_up is False
+
+
+async def test_rating_is_recorded_and_buttons_cleared() -> None:
+    h = Harness()
+    await h.run(press("rate:down:rules:kk", mid=77))
+    (answer,) = h.outbox.items
+    assert isinstance(answer, CallbackAnswer)
+    assert answer.text == t("rate_thanks", "kk") and answer.clear_buttons_of == 77
+    (ev,) = h.analytics.items
+    assert ev.name == "review_rated"
+    assert dict(ev.fields) == {"rating": "down", "source": "rules", "language": "kk"}
+
+
+async def test_analyze_anyway_goes_to_the_extractor_with_a_placeholder() -> None:
+    h = Harness()
+    await h.run(press("anyway:0123456789abcdef"))
+    answer, action, progress = h.outbox.items
+    assert isinstance(answer, CallbackAnswer) and isinstance(progress, Outgoing)
+    (request,) = h.extractor.items
+    assert isinstance(request, AnalyzeAnyway) and request.token == "0123456789abcdef"
+    assert request.trace == progress.trace
+
+
+async def test_stats_only_for_admins() -> None:
+    h = Harness()
+    await h.run(cmd("stats"), cmd("stats", user=777, mid=2))
+    stranger, admin = h.replies()
+    assert stranger.html == t("unknown_command", "en")
+    assert admin.kind == "admin" and admin.document == b"<html>report</html>"
+    assert admin.html.startswith("<b>Today</b>")
+    assert h.summaries == [(h.clock.now(), "en")]
+
+
+async def test_groups_are_not_served() -> None:
+    h = Harness()
+    await h.run(
+        msg(text=RESUME_TEXT, chat_type="group"),
+        msg("document", chat_type="supergroup", mid=2),
+        cmd("start", chat_type="group", mid=3),
+    )
+    assert h.extractor.items == []
+    assert [r.html for r in h.replies()] == [t("private_only", "en")]
+
+
+async def test_unknown_command() -> None:
+    h = Harness()
+    await h.run(cmd("frobnicate"))
+    assert [r.html for r in h.replies()] == [t("unknown_command", "en")]
+
+
+async def test_help_and_privacy_mention_limits() -> None:
+    h = Harness()
+    await h.run(cmd("help"), cmd("privacy", mid=2, lang="kk"))
+    help_reply, privacy = h.replies()
+    assert "10" in help_reply.html and "3" in help_reply.html
+    assert privacy.language == "kk" and "30" in privacy.html
+
+
+def test_store_survives_a_torn_file(tmp_path: Path) -> None:
+    path = tmp_path / "ingress_state.json"
+    path.write_bytes(b'{"version": 1, "users": {"4')
+    store = IngressStore.load(path)
+    assert not store.knows_user(UserRef(4))
+    assert list(tmp_path.glob("ingress_state.json.corrupt-*"))
+    store.set_language(UserRef(4), "kk")
+    store.save()
+    assert IngressStore.load(path).prefs(UserRef(4)).language == "kk"
+
+
+@pytest.mark.parametrize(
+    ("name", "goes_on"),
+    [
+        pytest.param("text_not_resume_cover_letter.txt", True, id="cover-letter"),
+        pytest.param("text_kazakh_short.txt", False, id="kk-5-words"),
+        pytest.param("text_russian_too_short.txt", False, id="ru-4-words"),
+    ],
+)
+def test_which_pasted_texts_go_to_the_extractor(name: str, goes_on: bool) -> None:
+    text = (FIXTURES / "telegram" / name).read_text(encoding="utf-8")
+    assert ingress.looks_like_resume_text(text) is goes_on
+
+
+def test_a_three_line_resume_goes_on() -> None:
+    assert ingress.looks_like_resume_text(
+        "Айгерім Сапарова, aigerim@mail.kz\nБілімі: ҚазҰУ, информатика, 2025\nДағдылар: Python, SQL"
+    )
+    assert not ingress.looks_like_resume_text("Сәлем! Түйіндемемді тексеріп бере аласыз ба?")
