@@ -17,6 +17,8 @@ from typing import Literal
 from resumebek.domain.cleaning import clean_text, count_words
 from resumebek.messages import RejectReason
 from services.docx_text import (
+    PYTHON_DOCX_ERRORS,
+    ZIP_ERRORS,
     DocxRefused,
     check_xml_parts,
     check_zip,
@@ -37,6 +39,9 @@ _WORD_MAIN = b"wordprocessingml.document.main+xml"
 _WORD_TEMPLATE = b"wordprocessingml.template.main+xml"
 _WORD_MACRO = b"ms-word.document.macroEnabled.main+xml"
 _WORD_MACRO_TEMPLATE = b"ms-word.template.macroEnabledTemplate.main+xml"
+
+
+SNIFF_ZIP_ERRORS: tuple[type[Exception], ...] = (*ZIP_ERRORS, KeyError)
 
 
 def sniff(data: bytes) -> str:
@@ -99,9 +104,9 @@ def _sniff_zip(data: bytes) -> str:
                 if "word/document.xml" in names:
                     return "docx"
             return "zip"
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, ValueError):
+    except SNIFF_ZIP_ERRORS:
         return "corrupt_zip"
-    except (NotImplementedError, RuntimeError):  # encrypted or exotic members
+    except RuntimeError:  # an encrypted member
         return "zip"
 
 
@@ -242,18 +247,11 @@ def _extract_docx(data: bytes, *, max_pages: int) -> tuple[str, list[str], int]:
     pages = declared_pages(archive)
     if pages > max_pages:
         raise DocxRefused("too_many_pages", pages=pages)
-    from lxml import etree
-
     try:
         result = read_with_python_docx(data)
-    except DocxRefused:
-        raise
-    except (KeyError, ValueError, etree.XMLSyntaxError, AttributeError, TypeError):
+    except PYTHON_DOCX_ERRORS:
         # dangling relationships, a template content type: read the parts ourselves
-        try:
-            result = read_raw(archive)
-        except (KeyError, ValueError, zipfile.BadZipFile, OSError):
-            raise DocxRefused("corrupt") from None
+        result = read_raw(archive)
     return result.text, result.notes, pages
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -45,6 +46,28 @@ _SKIP = {
 _TEXT_BOX = _W + "txbxContent"
 
 
+# What reading a damaged zip member can raise: a bad CRC, a broken deflate stream
+# (zlib.error), a truncated member, an unsupported or encrypted compression.
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+)
+
+
+# A zip member that is missing, damaged or not valid XML.
+PART_ERRORS: tuple[type[Exception], ...] = (
+    *ZIP_ERRORS,
+    KeyError,
+    RuntimeError,
+    etree.XMLSyntaxError,
+)
+
+
 class DocxRefused(Exception):
     """A DOCX that must not be parsed (bomb, entities) or cannot be read at all."""
 
@@ -70,7 +93,7 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+    except ZIP_ERRORS:
         raise DocxRefused("corrupt") from None
     if len(infos) > MAX_MEMBERS:
         raise DocxRefused("corrupt")
@@ -96,7 +119,7 @@ def check_xml_parts(archive: zipfile.ZipFile) -> None:
                 head = member.read(4096)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                     raise DocxRefused("corrupt")
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        except ZIP_ERRORS:
             raise DocxRefused("corrupt") from None
         except RuntimeError:  # an encrypted member
             raise DocxRefused("encrypted") from None
@@ -109,7 +132,7 @@ def declared_pages(archive: zipfile.ZipFile) -> int:
     """The page count Word saved in docProps/app.xml (1 when absent or implausible)."""
     try:
         head = archive.open("docProps/app.xml").read(65536)
-    except (KeyError, zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+    except PART_ERRORS:
         return 1
     match = _PAGES_RE.search(head)
     if match is None:
@@ -252,12 +275,14 @@ def _join(headers: list[str], body: list[str], footers: list[str]) -> str:
 
 
 def read_with_python_docx(data: bytes) -> DocxResult:
+    """Raises DocxRefused when the file is no package at all, and one of
+    PYTHON_DOCX_ERRORS when python-docx cannot read it (the raw walk may still)."""
     import docx  # only services import python-docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile) as exc:
+    except PackageNotFoundError as exc:
         raise DocxRefused("corrupt") from exc
     body = walk(document.element)
     headers: list[str] = []
@@ -283,6 +308,15 @@ def read_with_python_docx(data: bytes) -> DocxResult:
     return DocxResult(text=_join(headers, body, footers))
 
 
+def _python_docx_errors() -> tuple[type[Exception], ...]:
+    from docx.oxml.exceptions import InvalidXmlError
+
+    return (*PART_ERRORS, InvalidXmlError, AttributeError, TypeError, IndexError)
+
+
+PYTHON_DOCX_ERRORS = _python_docx_errors()
+
+
 _PART_RE = re.compile(r"^word/(header|footer)\d*\.xml$")
 
 
@@ -303,7 +337,7 @@ def read_raw(archive: zipfile.ZipFile) -> DocxResult:
             if match:
                 part = etree.fromstring(archive.read(name), parser)
                 (headers if match.group(1) == "header" else footers).extend(walk(part))
-    except etree.XMLSyntaxError:
+    except PART_ERRORS:
         raise DocxRefused("corrupt") from None
     return DocxResult(text=_join(headers, body, footers), notes=["raw_docx"])
 
@@ -311,7 +345,7 @@ def read_raw(archive: zipfile.ZipFile) -> DocxResult:
 def _main_part_name(archive: zipfile.ZipFile) -> str | None:
     try:
         rels = etree.fromstring(archive.read("_rels/.rels"), _safe_parser())
-    except (KeyError, etree.XMLSyntaxError):
+    except PART_ERRORS:
         return None
     for rel in rels:
         if str(rel.get("Type", "")).endswith("/officeDocument"):

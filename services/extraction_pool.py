@@ -52,6 +52,16 @@ def run_in_worker(
             format="unknown",
             elapsed_ms=int((time.perf_counter() - started) * 1000),
         )
+    except Exception as exc:  # noqa: BLE001 - the process boundary for untrusted files
+        # a parser bug on a hostile file must still give the user an answer; the class
+        # name is logged (never the message: it can quote the document)
+        log.error("extract.parser_bug kind=%s", type(exc).__name__)
+        return Extraction(
+            outcome="corrupt",
+            format="unknown",
+            notes=("parser_error",),
+            elapsed_ms=int((time.perf_counter() - started) * 1000),
+        )
     finally:
         resource.setrlimit(resource.RLIMIT_AS, previous)
 

@@ -211,7 +211,20 @@ def _column_split(fragments: list[_Fragment], page_width: float) -> float | None
     )
     if right_words[len(right_words) // 2] < 2:
         return None  # right-aligned dates or short values in a tab stop
+    # each column has its own section headings, side by side on some row ("SKILLS" next
+    # to "EXPERIENCE"); a label/value table never puts two headings in one row
+    if not any(_is_heading_pair(row, split) for row in split_rows):
+        return None
     return split
+
+
+def _is_heading_pair(row: list[_Fragment], split: float) -> bool:
+    left = " ".join(f.text for f in row if f.x < split).strip()
+    right = " ".join(f.text for f in row if f.x >= split).strip()
+    return all(
+        side.isupper() and len(words(side)) <= 4 and sum(c.isalpha() for c in side) >= 4
+        for side in (left, right)
+    )
 
 
 def _rebuild(fragments: list[_Fragment]) -> str:

@@ -94,3 +94,21 @@ def test_kazakh_typed_without_its_letters(path: Path) -> None:
     text = _text(path).translate(_RUSSIAN_KEYBOARD)
     assert detect_resume(text).is_resume(THRESHOLD) is is_resume
     assert detect_language(text).language == "kk"
+
+
+def test_dev_corpus_quality() -> None:
+    """The labeled dev corpus (../shared): resume F1 and language accuracy on the files
+    that have a text layer (image-only resumes are answered no_text by design)."""
+    from bench.detection import Score, evaluate, load
+    from tests.conftest import shared_path
+
+    rows = load(shared_path("corpus", "dev"))
+    score: Score = evaluate(
+        rows,
+        lambda t: detect_resume(t).is_resume(THRESHOLD),
+        lambda t: detect_language(t).language,
+        text_only=True,
+    )
+    _, _, f1 = score.prf()
+    assert f1 >= 0.97
+    assert score.lang_ok / score.lang_n >= 0.98

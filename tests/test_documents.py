@@ -487,3 +487,22 @@ def test_mojibake_repair_leaves_real_latin_text_alone() -> None:
     assert repair_mojibake(utf8_as_latin1) == "Резюме: опыт работы"
     cp1251_as_cp1252 = "Резюме: опыт работы".encode("cp1251").decode("cp1252")
     assert repair_mojibake(cp1251_as_cp1252) == "Резюме: опыт работы"
+
+
+def test_pdf_label_value_table_drawn_row_by_row_is_not_split() -> None:
+    rows = [
+        ("Name", "Aruzhan Test, junior analyst"),
+        ("Education", "BSc Statistics, Test University, 2024"),
+        ("Experience", "Analyst intern at Test Bank, 2023 - 2024"),
+        ("Skills", "SQL, Python, Excel and Power BI"),
+        ("Languages", "Kazakh, Russian and English B2"),
+        ("Phone", "+7 700 000 00 00 and email a@example.kz"),
+    ]
+    parts = []
+    for i, (label, value) in enumerate(rows):
+        y = 780 - 16 * i
+        parts.append(b"BT /F1 11 Tf 50 %d Td (%s) Tj ET" % (y, label.encode()))
+        parts.append(b"BT /F1 11 Tf 200 %d Td (%s) Tj ET" % (y, value.encode()))
+    ex = extract(build_pdf([b"\n".join(parts)]))
+    assert "Education BSc Statistics, Test University, 2024" in ex.text
+    assert "multi_column" not in ex.notes

@@ -144,3 +144,18 @@ def test_case_detection(name: str, language: str, is_resume: bool) -> None:
     ex = _extract(name)
     assert detect_language(ex.text).language == language
     assert detect_resume(ex.text).is_resume(40) is is_resume
+
+
+def test_fixtures_are_the_shared_cases() -> None:
+    """Every PDF/DOCX/text case in ../shared/cases is covered, and our copy is identical."""
+    from tests.conftest import shared_path
+
+    cases = shared_path("cases")
+    shared = {
+        p.name
+        for p in cases.iterdir()
+        if p.suffix in {".pdf", ".docx"} or (p.suffix == ".txt" and p.name.startswith("text_"))
+    }
+    assert shared == set(CASES)
+    for name in shared:
+        assert (cases / name).read_bytes() == (DOCS / name).read_bytes(), name

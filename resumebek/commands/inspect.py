@@ -8,6 +8,7 @@ result, in the order given, even when it is missing, unreadable or kills a worke
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 
 from resumebek.config import Settings, load_settings
 from resumebek.domain.detection import detect_resume
@@ -83,7 +85,10 @@ async def _inspect(path: Path, extractor: Any, settings: Settings) -> dict[str, 
             error=exc.strerror or type(exc).__name__,
         )
     extraction: Extraction = await extractor.extract(data, name_hint=path.name, mime_type=None)
-    return _result(path, extraction, started, threshold=settings.resume_threshold)
+    # detection in a thread: the event loop stays free to hand the next file to a worker
+    return await anyio.to_thread.run_sync(
+        functools.partial(_result, path, extraction, started, threshold=settings.resume_threshold)
+    )
 
 
 def _result(

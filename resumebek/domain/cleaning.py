@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 
 # NFKC is applied only to these blocks: it would also turn "№" into "No", "²" into "2" and
@@ -44,19 +43,13 @@ class Cleaned:
     notes: tuple[str, ...] = ()
 
 
-def _nfkc_safe(ch: str) -> str:
-    code = ord(ch)
-    for lo, hi in _NFKC_RANGES:
-        if lo <= code <= hi:
-            return unicodedata.normalize("NFKC", ch)
-    return ch
+_NFKC_RE = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _NFKC_RANGES) + "]")
 
 
 def normalize_chars(text: str) -> str:
     """Character-level repair: NFC, safe NFKC, no controls, no private-use or invisible chars."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if any(ord(c) >= 0x2000 for c in text):
-        text = "".join(_nfkc_safe(c) if ord(c) >= 0x2000 else c for c in text)
+    text = _NFKC_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
     for ch in _SPACES:
         text = text.replace(ch, " ")
     for ch in _INVISIBLE:
@@ -170,25 +163,25 @@ def clean_text(text: str) -> Cleaned:
     return Cleaned(text=tidy_whitespace(text), notes=tuple(notes))
 
 
-def _share(text: str, predicate: Callable[[str], bool]) -> float:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return 0.0
-    return sum(1 for c in letters if predicate(c)) / len(letters)
+# Counting with regexes: these run on every page, and per-character Python loops cost
+# more than the PDF parsing around them.
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
+_LATIN1_ACCENTED_RE = re.compile("[\u00c0-\u00ff]")
+_SPACE_RE = re.compile(r"\s")
+_BAD_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffd]")
+_MOJIBAKE_RE = re.compile("[ÐÑÒÓÃÂ]")
 
 
-def _is_cyrillic(c: str) -> bool:
-    return "\u0400" <= c <= "\u04ff"
-
-
-def _is_latin1_accented(c: str) -> bool:
-    return "\u00c0" <= c <= "\u00ff"
+def _share(text: str, pattern: re.Pattern[str]) -> float:
+    letters = len(_LETTER_RE.findall(text))
+    return len(pattern.findall(text)) / letters if letters else 0.0
 
 
 def repair_mojibake(text: str) -> str | None:
     """Cyrillic read with the wrong code page — a PDF font without a Unicode map shows
     Windows-1251 bytes as "Ðåçþìå", UTF-8 bytes as "Ð ÐµÐ·": the repaired text, or None."""
-    if _share(text, _is_latin1_accented) < 0.5:
+    if _share(text, _LATIN1_ACCENTED_RE) < 0.5:
         return None
     # UTF-8 first: a wrong guess fails to decode, while any byte is valid Windows-1251
     for source, target in (("latin-1", "utf-8"), ("cp1252", "utf-8"), ("cp1252", "cp1251")):
@@ -196,7 +189,7 @@ def repair_mojibake(text: str) -> str | None:
             fixed = text.encode(source).decode(target)
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        if _share(fixed, _is_cyrillic) > 0.6:
+        if _share(fixed, _CYRILLIC_RE) > 0.6:
             return fixed
     return None
 
@@ -204,17 +197,13 @@ def repair_mojibake(text: str) -> str | None:
 def is_garbage(text: str) -> bool:
     """True when text is mostly unmapped glyphs: control/private-use chars, mojibake, or
     symbols instead of letters (a PDF font without a usable ToUnicode map)."""
-    visible = [c for c in text if not c.isspace()]
-    if len(visible) < 8:
+    visible = len(text) - len(_SPACE_RE.findall(text))
+    if visible < 8:
         return False
-    bad = sum(
-        1 for c in visible if unicodedata.category(c) in ("Cc", "Co", "Cs", "Cn") or c == "\ufffd"
-    )
-    if bad / len(visible) > 0.15:
+    if len(_BAD_RE.findall(text)) / visible > 0.15:
         return True
-    letters = sum(1 for c in visible if c.isalpha())
-    if letters / len(visible) < 0.35:
+    letters = len(_LETTER_RE.findall(text))
+    if letters / visible < 0.35:
         return True
     # "Ð¢Ò¯Ð¹" is UTF-8 Cyrillic read as Latin-1: these capitals then lead every letter pair
-    mojibake = sum(1 for c in visible if c in "ÐÑÒÓÃÂ")
-    return mojibake / letters > 0.12
+    return len(_MOJIBAKE_RE.findall(text)) / letters > 0.12
