@@ -383,6 +383,32 @@ def test_every_shape_gets_a_full_review(lang: Language, text: str) -> None:
     assert_well_formed(review, lang)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a" * 200_000, id="one-long-token"),
+        pytest.param("x@" * 50_000, id="at-signs"),
+        pytest.param("www." + "a" * 100_000, id="long-url"),
+        pytest.param("жобасына" * 20_000 + " қатыстым", id="kk-weak-long-word"),
+        pytest.param("responsible for " * 20_000, id="weak-spam"),
+        pytest.param(("ул. " + "x " * 30 + "\n") * 5_000, id="address-spam"),
+    ],
+)
+def test_hostile_text_is_reviewed_quickly(text: str) -> None:
+    import time
+
+    started = time.process_time()
+    review = _review(text)
+    assert time.process_time() - started < 1.5  # it was minutes with an unbounded pattern
+    assert 1 <= review.score <= 10
+
+
+def test_long_document_keeps_its_real_length() -> None:
+    thesis = "\n".join(f"Chapter {i}: " + "analysis of results " * 20 for i in range(3000))
+    _passed, detail = _check(_review(thesis), "length")
+    assert int(detail.split(",")[0].removeprefix("words=")) > 100_000
+
+
 def test_tiny_resume_is_capped() -> None:
     review = _review("Yerbol, welder, +7 778 000 45 13, Aktau Polytechnic College 2018")
     assert review.score <= rubric.TINY_CAP

@@ -179,14 +179,18 @@ _CONTENT_CUES: dict[str, re.Pattern[str]] = {
     ),
 }
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Repetitions are bounded everywhere: an unbounded `[\w.]+@` is quadratic on one long token
+# (200,000 letters took minutes), and this runs on the actors' event loop.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}")
 _PHONE = re.compile(r"(?<!\d)(?:\+7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?!\d)")
 _LINK = re.compile(
     r"(https?://|www\.|linkedin\.com|github\.com|gitlab\.com|behance\.net|t\.me/|"
     r"dribbble\.com|hh\.kz/resume|kaggle\.com)",
     re.IGNORECASE,
 )
-_URL = re.compile(r"(https?://\S+|www\.\S+|\b[\w-]+\.(?:com|kz|ru|org|net|io|me)/\S*)")
+_URL = re.compile(
+    r"(https?://\S{1,300}|www\.\S{1,300}|(?<![\w-])[\w-]{1,63}\.(?:com|kz|ru|org|net|io|me)/\S{0,300})"
+)
 
 _BULLET = re.compile(r"^\s*(?:[-–—•*▪●◦·‣○■□➢►✓✔]|\d{1,2}[.)]\s|[\ue000-\uf8ff])")
 
@@ -260,7 +264,7 @@ _WEAK: tuple[tuple[re.Pattern[str], Language, str | None], ...] = (
     (re.compile(r"\b(?:участвовал[аи]?|принимал[аи]? участие) в\b", re.IGNORECASE), "ru", None),
     (re.compile(r"\bпомогал[аи]?\b", re.IGNORECASE), "ru", None),
     (re.compile(r"\bзанимал(?:ся|ась|ись)\b", re.IGNORECASE), "ru", None),
-    (re.compile(r"\b\w+\s+қатыстым\b", re.IGNORECASE), "kk", None),
+    (re.compile(r"(?<!\w)\w{1,40}\s+қатыстым\b", re.IGNORECASE), "kk", None),
     (re.compile(r"\bқатыстым\b", re.IGNORECASE), "kk", None),
     (
         re.compile(
@@ -475,11 +479,20 @@ def _logical_lines(lines: list[str]) -> list[str]:
     return out
 
 
+# A resume is a few thousand characters; a 300-page thesis must not hold the event loop
+# for long: the checks read the head and the tail of a longer text (the word count does not).
+MAX_CHECKED_CHARS = 30_000
+_HEAD_CHARS = 22_000
+
+
 def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
     body = normalize(text_in)
+    words = len(_WORD.findall(body))
+    if len(body) > MAX_CHECKED_CHARS:
+        tail = MAX_CHECKED_CHARS - _HEAD_CHARS
+        body = body[:_HEAD_CHARS] + "\n" + body[-tail:]
     lines = [ln.strip() for ln in body.split("\n")]
     lines = [ln for ln in lines if ln]
-    words = len(_WORD.findall(body))
     low = body.lower()  # the keyword patterns are lower case: faster than IGNORECASE
     stage = "student" if _STUDENT.search(low) else "experienced"
     a = _Analysis(
