@@ -30,7 +30,7 @@ from typing import Literal
 import orjson
 
 from resumebek.domain.followup import FollowUpJob
-from resumebek.messages import LANGUAGES, ChatRef, Language, UserRef
+from resumebek.messages import LANGUAGES, ChatRef, Language, UserRef, new_trace
 from services.storage import gc_paused, quarantine, write_atomic
 
 log = logging.getLogger(__name__)
@@ -311,7 +311,7 @@ def _job_from_legacy(rec: dict[str, object], default_language: Language) -> Foll
     job_id = _str(rec["job_id"])
     return FollowUpJob(
         job_id=job_id,
-        trace=job_id,
+        trace=new_trace(),  # traces are hex (the analytics writer checks); old ids are not
         chat=ChatRef(chat),
         user=UserRef(chat),  # private chats: the chat id is the user id
         language=default_language,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -495,4 +496,14 @@ async def test_analytics_carry_no_raw_ids(tmp_path: Path) -> None:
         assert e.user == user  # pseudonymized by the analytics actor, never a field
         assert str(user) not in repr(e.fields) and str(user) not in repr(e)
         assert e.at.tzinfo is not None
-    assert h.events("followup_scheduled")[0].fields == {"delay_h": 24.0, "quiet_shifted": False}
+        assert e.trace is not None and re.fullmatch(r"[0-9a-f]{1,64}", e.trace)
+    assert h.events("followup_scheduled")[0].fields == {"delay_h": 24.0}
+
+
+async def test_legacy_jobs_get_hex_traces(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "fixtures/followup/followup_jobs_overdue_and_duplicates.json"
+    (tmp_path / "followup_jobs.json").write_bytes(fixture.read_bytes())
+    h = harness(tmp_path, start=datetime(2020, 1, 2, 6, tzinfo=UTC).timestamp())
+    async with h.running():
+        await h.advance(1)
+    assert h.outbox.items and all(re.fullmatch(r"[0-9a-f]{32}", m.trace) for m in h.outbox.items)

@@ -414,13 +414,8 @@ class _Timer:
         acked, self._unacked = self._unacked, []
         for job, delay_s in acked:
             metrics.FOLLOWUPS.labels(outcome="scheduled").inc()
-            self._emit(
-                "followup_scheduled",
-                user=job.user,
-                trace=job.trace,
-                delay_h=round(delay_s / 3600, 2),
-                quiet_shifted=delay_s > self._settings.follow_up_delay_s + 1,
-            )
+            delay_h = round(delay_s / 3600, 2)  # above FOLLOW_UP_DELAY: moved by quiet hours
+            self._emit("followup_scheduled", user=job.user, trace=job.trace, delay_h=delay_h)
 
     def _mark_dirty(self) -> None:
         self._dirty = True
