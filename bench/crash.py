@@ -190,6 +190,7 @@ def run_crashes(
     users_per_cycle: int = 8,
     seed: int = 1,
     kill_after: tuple[float, float] = (1.0, 5.0),
+    final_run_s: float = FOLLOW_UP_DELAY_S + 6.0,
     data_dir: Path | None = None,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
@@ -225,7 +226,7 @@ def run_crashes(
             check_followup_snapshot(data_dir, checks)
         # one clean run: restore, send what is due, stop gracefully
         bot = Bot(env, kills, records)
-        time.sleep(FOLLOW_UP_DELAY_S + 6.0)
+        time.sleep(final_run_s)
         final_exit = bot.terminate()
         check_followup_snapshot(data_dir, checks)
         check_analytics(data_dir, checks)
