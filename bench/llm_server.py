@@ -2,8 +2,8 @@
 
     python -m bench.llm_server --latency 1-3 --fail-rate 0.3 [--port N] [--seed S]
 
-Prints `port N` once it listens, then serves until killed. Every reply is a valid review
-after a random latency; with --fail-rate a share of requests gets a 429 or a 500 instead
+Prints `port N` once it listens, then serves until killed. Every reply is a valid review in
+the language the request asks for (kk/ru/en), after a random latency; with --fail-rate a share of requests gets a 429 or a 500 instead
 (half each), with no Retry-After, so the bot's own backoff decides.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sys
 import threading
 from typing import Any
 
-from tests.openai_server import OpenAIServer, Reply
+from tests.openai_server import OpenAIServer, Reply, review_payload
 
 
 class FixedPortServer(OpenAIServer):
@@ -38,10 +39,47 @@ class FixedPortServer(OpenAIServer):
             await self._stopped.wait()
 
 
+# A valid review in each review language (the reviewer rejects a reply in the wrong script).
+_REVIEWS: dict[str, dict[str, Any]] = {
+    "en": review_payload(),
+    "ru": review_payload(
+        summary="Понятное студенческое резюме; стоит добавить измеримые результаты.",
+        strengths=("Контакты указаны полностью.", "Разделы чётко названы.", "Даты согласованы."),
+        improvements=(
+            "Добавьте цифры к достижениям.",
+            "Начинайте пункты с глаголов действия.",
+            "Добавьте ссылку на профиль LinkedIn.",
+        ),
+    ),
+    "kk": review_payload(
+        summary="Түсінікті студенттік түйіндеме; өлшенетін нәтижелер қосыңыз.",
+        strengths=("Байланыс деректері толық.", "Бөлімдер анық аталған.", "Күндер сәйкес."),
+        improvements=(
+            "Жетістіктерге сандар қосыңыз.",
+            "Тармақтарды әрекет етістігінен бастаңыз.",
+            "LinkedIn профиліне сілтеме қосыңыз.",
+        ),
+    ),
+}
+_SYSTEM_START = {"Вы": "ru", "Сіз": "kk"}  # the system prompt's first word per language
+
+
+def review_language(body: object) -> str:
+    """The review language the request asks for, read off its system prompt."""
+    try:
+        first = str(body["messages"][0]["content"]).split(maxsplit=1)[0]  # type: ignore[index]
+    except (TypeError, KeyError, IndexError):
+        return "en"
+    return _SYSTEM_START.get(first, "en")
+
+
 def faulty(fail_rate: float, seed: int) -> Any:
     rng = random.Random(seed)
     lock = threading.Lock()
-    ok = Reply.review()
+    ok = {
+        lang: Reply.content(json.dumps(payload, ensure_ascii=False))
+        for lang, payload in _REVIEWS.items()
+    }
     too_many = Reply.error(429, code="rate_limit_exceeded", message="Rate limit reached")
     broken = Reply.error(500, code="server_error", message="The server had an error")
 
@@ -52,7 +90,7 @@ def faulty(fail_rate: float, seed: int) -> Any:
             return too_many
         if roll < fail_rate:
             return broken
-        return ok
+        return ok[review_language(body)]
 
     return reply
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.crash import run_crashes
+from bench.llm_server import faulty
 from bench.load import LoadOptions, run_load
 from tests.conftest import shared_path
 from tests.openai_server import OpenAIServer
@@ -34,7 +35,7 @@ def test_five_sigkills_keep_followups_and_files_whole() -> None:
 
 async def test_ctl_restart_of_every_actor_during_load_loses_no_reply() -> None:
     shared_path("corpus", "dev", "manifest.tsv")
-    with OpenAIServer(latency=(0.05, 0.2), seed=11) as server:
+    with OpenAIServer(default=faulty(0.0, seed=11), latency=(0.05, 0.2), seed=11) as server:
         result = await run_load(
             LoadOptions(
                 users=20,

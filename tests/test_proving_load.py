@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench.llm_server import faulty
 from bench.load import LoadOptions, run_load
 from tests.conftest import shared_path
 from tests.openai_server import OpenAIServer
@@ -34,7 +35,7 @@ def assert_everyone_answered_once(result: dict[str, Any], *, gone: int = 0) -> N
 
 async def test_thirty_users_each_get_exactly_one_review() -> None:
     shared_path("corpus", "dev", "manifest.tsv")
-    with OpenAIServer(latency=(0.05, 0.3), seed=3) as server:
+    with OpenAIServer(default=faulty(0.0, seed=3), latency=(0.05, 0.3), seed=3) as server:
         result = await run_load(
             LoadOptions(users=30, within_s=1.0, llm_url=server.url, global_per_s=100.0)
         )
@@ -54,8 +55,6 @@ async def test_llm_failing_30_percent_and_telegram_flood_waits_lose_nobody() -> 
         sim.flood_wait(retry_after=1.0, chat=users[7], times=2)
         sim.gone(users[3])  # blocked the bot: nothing can reach them
 
-    from bench.llm_server import faulty
-
     with OpenAIServer(default=faulty(0.3, seed=5), latency=(0.0, 0.1), seed=5) as server:
         result = await run_load(
             LoadOptions(
@@ -70,5 +69,5 @@ async def test_llm_failing_30_percent_and_telegram_flood_waits_lose_nobody() -> 
     assert_everyone_answered_once(result, gone=1)
     # retries went to the LLM; a review that exhausted them came from the rules reviewer
     assert llm_requests > result["exactly_one_review"] - result["fallback_reviews"]
-    # the rest is the rules reviewer: the analyzer pauses the LLM after repeated failures
-    assert 0.0 <= result["fallback_rate"] < 1.0
+    # three attempts each: about 0.3 ** 3 of the reviews should need the rules reviewer
+    assert 0.0 <= result["fallback_rate"] < 0.5
