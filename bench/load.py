@@ -238,14 +238,9 @@ async def raw_extractor_rate(docs: list[Doc], settings: Settings, n: int) -> flo
     from services.extraction_pool import ProcessExtractor
 
     items = list(itertools.islice(itertools.cycle(docs), n))
-    async with ProcessExtractor(
-        workers=settings.extract_workers,
-        timeout_s=settings.extract_timeout_s,
-        memory_mb=settings.extract_memory_mb,
-        max_pages=settings.max_pages,
-    ) as pool:
+    async with ProcessExtractor.from_settings(settings) as pool:
         await pool.extract(items[0].data, name_hint=items[0].name, mime_type=items[0].mime_type)
-        limiter = anyio.CapacityLimiter(settings.extract_workers * 2)
+        limiter = anyio.CapacityLimiter(pool.workers * 2)
         started = time.perf_counter()
 
         async def one(doc: Doc) -> None:
