@@ -397,3 +397,35 @@ async def test_a_restarted_outbox_keeps_the_global_limit_of_its_predecessor() ->
     sends = first.tg.of("send")
     assert len(sends) == 50
     assert max_in_window([c.at for c in sends]) <= 25
+
+
+async def test_a_restarted_outbox_keeps_each_chats_limit() -> None:
+    memory = outbox.OutboxMemory()
+    first, second = Harness(), Harness()
+    second.tg, second.clock = first.tg, first.clock
+    for h, text in ((first, "one"), (second, "two")):
+        await h.inbox.send(out(7, text, trace=text))
+        h.inbox.close()
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as group:
+                finished = anyio.Event()
+
+                async def actor(h: Harness = h, finished: anyio.Event = finished) -> None:
+                    await outbox.run(
+                        h.inbox,
+                        gateway=h.tg,
+                        to_followup=h.followup,
+                        to_analytics=h.analytics,
+                        clock=h.clock,
+                        settings=SETTINGS,
+                        per_chat_per_s=1.0,
+                        global_per_s=25.0,
+                        render_review=render,
+                        memory=memory,
+                    )
+                    finished.set()
+
+                group.start_soon(actor)
+                await drive(h.clock, finished.is_set)
+    one, two = first.tg.of("send")
+    assert two.at - one.at >= 1.0  # the new incarnation waited for the chat's window

@@ -135,6 +135,7 @@ class OutboxMemory:
     placeholders: OrderedDict[str, tuple[ChatRef, int]] = field(default_factory=OrderedDict)
     keyboards: OrderedDict[tuple[ChatRef, int], Keyboard] = field(default_factory=OrderedDict)
     calls: _Window | None = None  # the global limit at call time: a new incarnation keeps it
+    chat_windows: dict[ChatRef, _Window] = field(default_factory=dict)  # per-chat limits, too
 
 
 @dataclass(eq=False, slots=True)
@@ -185,6 +186,7 @@ class _Outbox:
         if memory.calls is None or memory.calls.n != max(1, round(global_per_s)):
             memory.calls = _Window(global_per_s)
         self.calls = memory.calls
+        self.chat_windows = memory.chat_windows
         self.placeholders = memory.placeholders
         self.keyboards = memory.keyboards
         self.completions = 0
@@ -343,7 +345,10 @@ class _Outbox:
         for job in jobs:
             state = self.chats.get(job.chat)
             if state is None:
-                state = self.chats[job.chat] = _Chat(window=_Window(self.per_chat_per_s))
+                window = self.chat_windows.get(job.chat)
+                if window is None:
+                    window = self.chat_windows[job.chat] = _Window(self.per_chat_per_s)
+                state = self.chats[job.chat] = _Chat(window=window)
             state.jobs.append(job)
             if not state.busy and len(state.jobs) == 1:
                 heapq.heappush(self.ready, (job.priority, job.seq, job.chat))
@@ -631,6 +636,7 @@ class _Outbox:
             state = self.chats[chat]
             if state.not_before <= now and state.window.next_free(now) <= now:
                 del self.chats[chat]
+                self.chat_windows.pop(chat, None)
 
     def _analytics(
         self,
