@@ -42,6 +42,7 @@ from resumebek.messages import (
     DocFormat,
     DocumentReceived,
     Outgoing,
+    OutKind,
     RejectReason,
     Requester,
     RequestSettled,
@@ -259,25 +260,34 @@ def _received(msg: DocumentReceived, format: str, size: int, deps: _Deps) -> Non
 
 async def _download_failed(msg: DocumentReceived, deps: _Deps, *, kind: str) -> None:
     lang = msg.who.ui_language
-    await deps.to_outbox.send(
-        Outgoing(
-            trace=msg.trace,
-            chat=msg.who.chat,
-            language=lang,
-            kind="error",
-            html=download_failed_html(lang),
-        )
+    await _answer_without_review(
+        msg.trace,
+        msg.who,
+        deps,
+        kind="error",
+        html=download_failed_html(lang),
+        why="download_failed",
     )
-    _settle(msg.trace, msg.who, deps, reviewed=False)
+
+
+async def _answer_without_review(
+    trace: str, who: Requester, deps: _Deps, *, kind: OutKind, html: str, why: str
+) -> None:
+    """A reply that is not a review nor a rejection: the request is settled (no quota) and
+    counted as an extractor `error` event of kind `why`."""
+    await deps.to_outbox.send(
+        Outgoing(trace=trace, chat=who.chat, language=who.ui_language, kind=kind, html=html)
+    )
+    _settle(trace, who, deps, reviewed=False)
     _analytics(
         deps,
         event(
             "error",
             at=deps.clock.now(),
-            user=msg.who.user,
-            trace=msg.trace,
+            user=who.user,
+            trace=trace,
             actor="extractor",
-            kind="download_failed",
+            kind=why,
         ),
     )
 
@@ -369,28 +379,14 @@ async def _classify(
 async def _on_anyway(msg: AnalyzeAnyway, deps: _Deps) -> None:
     kept = deps.cache.take(msg.token, now=deps.clock.now(), user=msg.who.user)
     if kept is None:
-        lang = msg.who.ui_language
         log.info("extract.anyway_expired trace=%s", msg.trace)
-        await deps.to_outbox.send(
-            Outgoing(
-                trace=msg.trace,
-                chat=msg.who.chat,
-                language=lang,
-                kind="reply",
-                html=anyway_expired_html(lang),
-            )
-        )
-        _settle(msg.trace, msg.who, deps, reviewed=False)
-        _analytics(
+        await _answer_without_review(
+            msg.trace,
+            msg.who,
             deps,
-            event(
-                "error",
-                at=deps.clock.now(),
-                user=msg.who.user,
-                trace=msg.trace,
-                actor="extractor",
-                kind="anyway_expired",
-            ),
+            kind="reply",
+            html=anyway_expired_html(msg.who.ui_language),
+            why="anyway_expired",
         )
         return
     log.info("extract.anyway trace=%s", msg.trace)
