@@ -363,15 +363,16 @@ async def test_a_user_reply_overtakes_a_backlog_of_reminders() -> None:
     assert sent.index("reply to the user") < 30  # within the first global second or so
 
 
-async def test_a_restarted_outbox_keeps_the_global_limit_of_its_predecessor() -> None:
-    """A new incarnation must not start with an empty window: Telegram counts calls, not
-    incarnations (the load run saw 50 calls in one second after `ctl restart outbox`)."""
+async def _incarnations(batches: list[list[outbox.OutboxMessage]]) -> FakeTelegram:
+    """One outbox incarnation per batch, one after the other, sharing the gateway, the clock
+    and the OutboxMemory the composition root keeps across restarts."""
     memory = outbox.OutboxMemory()
-    first, second = Harness(), Harness()
-    second.tg, second.clock = first.tg, first.clock
-    for h, base in ((first, 0), (second, 100)):
-        for i in range(25):
-            await h.inbox.send(out(base + i, f"m{base + i}", trace=f"t{base + i}"))
+    first = Harness()
+    for batch in batches:
+        h = Harness()
+        h.tg, h.clock = first.tg, first.clock
+        for message in batch:
+            await h.inbox.send(message)
         h.inbox.close()
         finished = anyio.Event()
 
@@ -394,38 +395,24 @@ async def test_a_restarted_outbox_keeps_the_global_limit_of_its_predecessor() ->
             async with anyio.create_task_group() as group:
                 group.start_soon(actor)
                 await drive(h.clock, finished.is_set)
-    sends = first.tg.of("send")
+    return first.tg
+
+
+async def test_a_restarted_outbox_keeps_the_global_limit_of_its_predecessor() -> None:
+    """A new incarnation must not start with an empty window: Telegram counts calls, not
+    incarnations (the load run saw 50 calls in one second after `ctl restart outbox`)."""
+    tg = await _incarnations(
+        [
+            [out(base + i, f"m{base + i}", trace=f"t{base + i}") for i in range(25)]
+            for base in (0, 100)
+        ]
+    )
+    sends = tg.of("send")
     assert len(sends) == 50
     assert max_in_window([c.at for c in sends]) <= 25
 
 
 async def test_a_restarted_outbox_keeps_each_chats_limit() -> None:
-    memory = outbox.OutboxMemory()
-    first, second = Harness(), Harness()
-    second.tg, second.clock = first.tg, first.clock
-    for h, text in ((first, "one"), (second, "two")):
-        await h.inbox.send(out(7, text, trace=text))
-        h.inbox.close()
-        with anyio.fail_after(10):
-            async with anyio.create_task_group() as group:
-                finished = anyio.Event()
-
-                async def actor(h: Harness = h, finished: anyio.Event = finished) -> None:
-                    await outbox.run(
-                        h.inbox,
-                        gateway=h.tg,
-                        to_followup=h.followup,
-                        to_analytics=h.analytics,
-                        clock=h.clock,
-                        settings=SETTINGS,
-                        per_chat_per_s=1.0,
-                        global_per_s=25.0,
-                        render_review=render,
-                        memory=memory,
-                    )
-                    finished.set()
-
-                group.start_soon(actor)
-                await drive(h.clock, finished.is_set)
-    one, two = first.tg.of("send")
+    tg = await _incarnations([[out(7, "one", trace="one")], [out(7, "two", trace="two")]])
+    one, two = tg.of("send")
     assert two.at - one.at >= 1.0  # the new incarnation waited for the chat's window
