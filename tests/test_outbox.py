@@ -327,29 +327,10 @@ async def test_followup_burst_fixture_every_job_delivered_exactly_once() -> None
 
 
 async def test_a_restarted_outbox_still_edits_the_placeholder() -> None:
-    memory = outbox.OutboxMemory()
-    first, second = Harness(), Harness()
-    second.tg = first.tg
-    second.clock = first.clock
     progress = out(7, "⏳", trace="T", kind="progress", replace_placeholder=False)
     ready = ReviewReady(trace="T", who=who(7), review=review(), received_at=0)
-    for h, message in ((first, progress), (second, ready)):
-        await h.inbox.send(message)
-        h.inbox.close()
-        with anyio.fail_after(10):
-            await outbox.run(
-                h.inbox,
-                gateway=h.tg,
-                to_followup=h.followup,
-                to_analytics=h.analytics,
-                clock=h.clock,
-                settings=SETTINGS,
-                per_chat_per_s=1000.0,
-                global_per_s=1000.0,
-                render_review=render,
-                memory=memory,
-            )
-    assert [c.op for c in first.tg.calls] == ["send", "edit"]
+    tg = await _incarnations([[progress], [ready]])
+    assert [c.op for c in tg.calls] == ["send", "edit"]
 
 
 async def test_a_user_reply_overtakes_a_backlog_of_reminders() -> None:
