@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from resumebek.domain.review_texts import text
+from resumebek.domain.telegram_html import strip_tags
 from resumebek.messages import Language, Review
 
 
@@ -52,27 +53,6 @@ def review_html(review: Review, lang: Language) -> str:
 
 
 def review_text(review: Review, lang: Language) -> str:
-    """The same review as plain text (the terminal, `resumebek analyze`)."""
-    parts: list[str] = [f"📋 {text('title', lang)}"]
-    if review.summary.strip():
-        parts.append(_clean(review.summary))
-    parts.append(
-        f"✅ {text('strengths', lang)}\n" + "\n".join(f"• {_clean(s)}" for s in review.strengths)
-    )
-    parts.append(
-        f"🛠 {text('improvements', lang)}\n"
-        + "\n".join(f"• {_clean(s)}" for s in review.improvements)
-    )
-    if review.text_suggestions:
-        items = []
-        for sug in review.text_suggestions:
-            item = f"• «{_clean(sug.original)}»\n   → «{_clean(sug.suggested)}»"
-            if sug.reason.strip():
-                item += f"\n   {text('reason', lang)}: {_clean(sug.reason)}"
-            items.append(item)
-        parts.append(f"✍️ {text('suggestions', lang)}\n" + "\n".join(items))
-    parts.append(f"⭐ {text('score', lang)}: {review.score}/10")
-    if review.source == "rules":
-        parts.append(text("rules_note", lang))
-    parts.append(text("photo_offer", lang))
-    return "\n\n".join(parts)
+    """The same review as plain text (the terminal, `resumebek analyze`): one layout, so the
+    terminal always shows what the Telegram user reads."""
+    return strip_tags(review_html(review, lang))
