@@ -242,9 +242,9 @@ async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
     )
 
 
-def _received(msg: DocumentReceived, format: str, size: int, deps: _Deps) -> None:
-    """resume_received: sent for every document, before any resume_rejected, so stats
-    never show more rejected than received."""
+def _received(msg: DocumentReceived | TextReceived, format: str, size: int, deps: _Deps) -> None:
+    """resume_received: sent for every document or pasted text, before any resume_rejected,
+    so stats never show more rejected than received."""
     _analytics(
         deps,
         event(
@@ -297,17 +297,7 @@ async def _answer_without_review(
 
 async def _on_text(msg: TextReceived, deps: _Deps) -> None:
     cleaned = clean_text(msg.text)
-    _analytics(
-        deps,
-        event(
-            "resume_received",
-            at=deps.clock.now(),
-            user=msg.who.user,
-            trace=msg.trace,
-            format="text",
-            size_bucket=size_bucket(len(msg.text.encode("utf-8"))),
-        ),
-    )
+    _received(msg, "text", len(msg.text.encode("utf-8")), deps)
     if not any(c.isalpha() for c in cleaned.text) or count_words(cleaned.text) < MIN_WORDS:
         await _reject(msg.trace, msg.who, "too_short", "text", deps)
         return
