@@ -110,3 +110,92 @@ async def test_only_the_message_whose_take_raised_counts_the_crash() -> None:
 async def _take_and_fail(box: Mailbox[str]) -> None:
     async with box.take() as msg:
         raise ValueError(f"boom {msg}")
+
+
+async def test_take_batch_takes_what_is_queued_in_order_up_to_the_limit() -> None:
+    box: Mailbox[int] = Mailbox("a", 10)
+    for i in range(7):
+        box.send_nowait(i)
+    async with box.take_batch(5) as batch:
+        assert batch == [0, 1, 2, 3, 4]
+        assert box.stats().in_flight == 5 and box.stats().depth == 2
+    async with box.take_batch(5) as batch:
+        assert batch == [5, 6]
+    stats = box.stats()
+    assert stats.in_flight == 0 and stats.processed == 7 and stats.received == 7
+
+
+async def test_a_crashed_batch_is_redelivered_first_then_dead_lettered() -> None:
+    box: Mailbox[str] = Mailbox("a", 10)
+    for m in ("a", "b", "c"):
+        box.send_nowait(m)
+    seen: list[list[str]] = []
+    with pytest.raises(ValueError, match="boom"):
+        await _take_batch_and_fail(box, 2, seen)
+    assert box.recover(crashed=True) == []
+    box.send_nowait("d")
+    with pytest.raises(ValueError, match="boom"):
+        await _take_batch_and_fail(box, 10, seen)
+    assert seen == [["a", "b"], ["a", "b"]]  # the redeliveries, on their own, first in line
+    assert box.recover(crashed=True) == ["a", "b"]  # second crash: dead letters
+    async with box.take_batch(10) as batch:
+        assert batch == ["c", "d"]
+
+
+async def _take_batch_and_fail(box: Mailbox[str], limit: int, seen: list[list[str]]) -> None:
+    async with box.take_batch(limit) as batch:
+        seen.append(list(batch))
+        raise ValueError("boom")
+
+
+async def test_a_batch_in_flight_during_a_stop_keeps_its_budget_and_is_drained() -> None:
+    box: Mailbox[int] = Mailbox("a", 10)
+    for i in range(3):
+        box.send_nowait(i)
+    async with box.take_batch(2):
+        assert box.recover(crashed=False) == []  # e.g. `ctl restart`: not a crash
+        assert box.stats().in_flight == 0
+        assert box.drain() == [0, 1, 2]
+
+
+async def test_a_waiting_actor_gets_a_whole_burst_and_every_later_one() -> None:
+    box: Mailbox[int] = Mailbox("a", 1000)
+    got: list[list[int]] = []
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+
+            async def consume() -> None:
+                while True:
+                    try:
+                        async with box.take_batch(1000) as batch:
+                            got.append(batch)
+                    except anyio.EndOfStream:
+                        return
+
+            tg.start_soon(consume)
+            for burst in range(3):
+                await anyio.wait_all_tasks_blocked()  # the actor waits for mail
+                for i in range(100):
+                    assert box.send_nowait(burst * 100 + i)
+            await anyio.wait_all_tasks_blocked()
+            box.close()
+    assert got == [list(range(b * 100, b * 100 + 100)) for b in range(3)]
+
+
+async def test_a_reopened_mailbox_wakes_its_waiting_actor() -> None:
+    box: Mailbox[int] = Mailbox("a", 4)
+    got: list[int] = []
+
+    async def one() -> None:
+        got.append(await box.receive())
+
+    with anyio.fail_after(2):
+        for message in (1, 2):  # before and after a close and reopen, e.g. `ctl stop/start`
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(one)
+                await anyio.wait_all_tasks_blocked()  # waiting for mail
+                box.send_nowait(message)
+            box.close()
+            assert [m async for m in box] == []
+            box.reopen()
+    assert got == [1, 2]

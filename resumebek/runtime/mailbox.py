@@ -6,6 +6,8 @@ A producer holds the mailbox as an `Address` (send / send_nowait). The actor rea
         ...
     async with inbox.take() as msg:  # concurrent: `msg` is done when the block exits cleanly
         ...
+    async with inbox.take_batch(512) as msgs:  # everything queued, up to 512, in one go
+        ...
 
 A message that was received but not done when the actor crashed is "in flight": the
 supervisor calls `recover()`, which puts it first in line for the restarted actor, or, if
@@ -51,6 +53,20 @@ class _Envelope(Generic[T]):
     blamed: bool = False  # its `take()` block raised: the crash is this message's fault
 
 
+@dataclass(slots=True)
+class _Batch(Generic[T]):
+    """Messages taken together by `take_batch`: one in-flight record for all of them, so a
+    busy actor pays for the bookkeeping once per batch rather than once per message."""
+
+    messages: list[T]
+    attempts: list[int] | None = None  # per message, when the batch holds redeliveries
+    blamed: bool = False
+
+    def envelopes(self) -> list[_Envelope[T]]:
+        attempts = self.attempts or [0] * len(self.messages)
+        return [_Envelope(m, a, self.blamed) for m, a in zip(self.messages, attempts, strict=True)]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MailboxStats:
     size: int
@@ -70,13 +86,15 @@ class Mailbox(Generic[T]):
             raise ValueError("a mailbox needs room for at least one message")
         self._name = name
         self.size = size
-        self._queue: deque[_Envelope[T]] = deque()
+        self._queue: deque[T] = deque()  # first deliveries: bare messages, nothing to track yet
         self._redeliver: deque[_Envelope[T]] = deque()
-        self._in_flight: list[_Envelope[T]] = []
+        self._in_flight: list[_Envelope[T] | _Batch[T]] = []
+        self._in_flight_count = 0
         self._closed = False
         self._readable = anyio.Event()
         self._writable = anyio.Event()
         self._recv_waiters = 0
+        self._wake_pending = False  # _readable is set and no waiter has replaced it yet
         self._send_waiters = 0
         self._high_water = 0
         self._sent = 0
@@ -93,6 +111,8 @@ class Mailbox(Generic[T]):
     async def send(self, message: T) -> None:
         await checkpoint_if_cancelled()
         while len(self._queue) >= self.size and not self._closed:
+            if self._writable.is_set():  # a wake-up for an earlier wait: use a fresh event
+                self._writable = anyio.Event()
             self._send_waiters += 1
             try:
                 await self._writable.wait()
@@ -111,52 +131,61 @@ class Mailbox(Generic[T]):
         return True
 
     def _put(self, message: T) -> None:
-        self._queue.append(_Envelope(message))
+        self._queue.append(message)
         self._sent += 1
         depth = len(self._queue) + len(self._redeliver)
         if depth > self._high_water:
             self._high_water = depth
-        if self._recv_waiters:
+        if self._recv_waiters and not self._wake_pending:
+            self._wake_receivers()
+
+    def _wake_receivers(self) -> None:
+        # Set once per wait, not once per message: a burst of sends to a waiting actor
+        # would otherwise make (and set) a new event for every message.
+        if self._recv_waiters and not self._readable.is_set():
             self._readable.set()
-            self._readable = anyio.Event()
+            self._wake_pending = True
+
+    def _wake_senders(self) -> None:
+        if self._send_waiters and not self._writable.is_set():
+            self._writable.set()
 
     # ------------------------------------------------------------ actor side
 
     async def receive(self) -> T:
         """The next message (redeliveries first); it stays in flight until `done`.
         Raises anyio.EndOfStream once intake is closed and nothing is left."""
+        await self._wait_for_message()
+        if self._redeliver:
+            env = self._redeliver.popleft()
+        else:
+            env = _Envelope(self._queue.popleft())
+            self._wake_senders()
+        self._in_flight.append(env)
+        self._in_flight_count += 1
+        self._received += 1
+        return env.message
+
+    async def _wait_for_message(self) -> None:
         await checkpoint_if_cancelled()
-        while True:
-            env = self._pop()
-            if env is not None:
-                break
+        while not (self._redeliver or self._queue):
             if self._closed:
                 raise anyio.EndOfStream
+            if self._readable.is_set():  # a wake-up for an earlier wait: use a fresh event
+                self._readable = anyio.Event()
+                self._wake_pending = False
             self._recv_waiters += 1
             try:
                 await self._readable.wait()
             finally:
                 self._recv_waiters -= 1
-        self._in_flight.append(env)
-        self._received += 1
-        return env.message
-
-    def _pop(self) -> _Envelope[T] | None:
-        if self._redeliver:
-            return self._redeliver.popleft()
-        if self._queue:
-            env = self._queue.popleft()
-            if self._send_waiters:
-                self._writable.set()
-                self._writable = anyio.Event()
-            return env
-        return None
 
     def done(self, message: T) -> None:
         """The actor finished with `message` (handled it, or handled its failure)."""
-        for i, env in enumerate(self._in_flight):
-            if env.message is message:
+        for i, record in enumerate(self._in_flight):
+            if type(record) is _Envelope and record.message is message:
                 del self._in_flight[i]
+                self._in_flight_count -= 1
                 self._processed += 1
                 return
 
@@ -188,10 +217,59 @@ class Mailbox(Generic[T]):
         self.done(message)
 
     def _blame(self, message: T) -> None:
-        for env in self._in_flight:
-            if env.message is message:
-                env.blamed = True
+        for record in self._in_flight:
+            if type(record) is _Envelope and record.message is message:
+                record.blamed = True
                 return
+
+    @asynccontextmanager
+    async def take_batch(self, limit: int) -> AsyncIterator[list[T]]:
+        """Wait for one message, then take it with everything queued behind it, up to
+        `limit` (redeliveries first); the batch is done when the block exits cleanly.
+        A batch is recovered like single messages: an exception blames all of it."""
+        batch = await self._receive_batch(max(1, limit))
+        try:
+            yield batch.messages
+        except Exception:
+            batch.blamed = True
+            raise
+        self._settle(batch)
+
+    async def _receive_batch(self, limit: int) -> _Batch[T]:
+        await self._wait_for_message()
+        if self._redeliver:
+            envelopes = [self._redeliver.popleft() for _ in range(min(limit, len(self._redeliver)))]
+            batch = _Batch([e.message for e in envelopes], [e.attempts for e in envelopes])
+        else:
+            queue = self._queue
+            if limit >= len(queue):
+                messages = list(queue)
+                queue.clear()
+            else:
+                messages = [queue.popleft() for _ in range(limit)]
+            batch = _Batch(messages)
+            self._wake_senders()
+        self._in_flight.append(batch)
+        self._in_flight_count += len(batch.messages)
+        self._received += len(batch.messages)
+        return batch
+
+    def _settle(self, batch: _Batch[T]) -> None:
+        for i, record in enumerate(self._in_flight):
+            if record is batch:
+                del self._in_flight[i]
+                self._in_flight_count -= len(batch.messages)
+                self._processed += len(batch.messages)
+                return
+
+    def _in_flight_envelopes(self) -> list[_Envelope[T]]:
+        envelopes: list[_Envelope[T]] = []
+        for record in self._in_flight:
+            if isinstance(record, _Batch):
+                envelopes.extend(record.envelopes())
+            else:
+                envelopes.append(record)
+        return envelopes
 
     # ------------------------------------------------------------ supervisor side
 
@@ -204,6 +282,7 @@ class Mailbox(Generic[T]):
     def reopen(self) -> None:
         self._closed = False
         self._readable = anyio.Event()
+        self._wake_pending = False
         self._writable = anyio.Event()
 
     def recover(self, *, crashed: bool, max_deliveries: int = 2) -> list[T]:
@@ -214,8 +293,9 @@ class Mailbox(Generic[T]):
         instead of being redelivered."""
         dead: list[T] = []
         back: list[_Envelope[T]] = []
-        any_blamed = any(env.blamed for env in self._in_flight)
-        for env in self._in_flight:
+        in_flight = self._in_flight_envelopes()
+        any_blamed = any(env.blamed for env in in_flight)
+        for env in in_flight:
             if crashed and (env.blamed or not any_blamed):
                 env.attempts += 1
             env.blamed = False
@@ -224,16 +304,18 @@ class Mailbox(Generic[T]):
             else:
                 back.append(env)
         self._in_flight.clear()
+        self._in_flight_count = 0
         self._redeliver.extendleft(reversed(back))
-        if back and self._recv_waiters:
-            self._readable.set()
-            self._readable = anyio.Event()
+        if back:
+            self._wake_receivers()
         return dead
 
     def drain(self) -> list[T]:
         """Remove and return everything still queued or in flight (after a hard stop)."""
-        left = [e.message for e in (*self._in_flight, *self._redeliver, *self._queue)]
+        left = [e.message for e in (*self._in_flight_envelopes(), *self._redeliver)]
+        left.extend(self._queue)
         self._in_flight.clear()
+        self._in_flight_count = 0
         self._redeliver.clear()
         self._queue.clear()
         return left
@@ -242,7 +324,7 @@ class Mailbox(Generic[T]):
         return MailboxStats(
             size=self.size,
             depth=len(self._queue) + len(self._redeliver),
-            in_flight=len(self._in_flight),
+            in_flight=self._in_flight_count,
             high_water=self._high_water,
             sent=self._sent,
             received=self._received,
