@@ -17,6 +17,8 @@ import orjson
 import pytest
 from anyio import wait_all_tasks_blocked
 from anyio.lowlevel import checkpoint
+from hypothesis import given
+from hypothesis import strategies as st
 
 from resumebek.actors import analytics
 from resumebek.config import Secret, Settings
@@ -300,3 +302,36 @@ async def test_a_producer_made_pseudonym_becomes_the_user(tmp_path: Path) -> Non
     rows = lines_of(tmp_path / "analytics" / "2026-05-10.jsonl")
     assert [r["user"] for r in rows] == [ref, ref]
     assert all("user_ref" not in r for r in rows)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(alphabet=st.sampled_from('{},:"\\\n ab\u044f\u2028'), max_size=12),
+)
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=4), _SCALARS, max_size=5), max_size=8))
+def test_jsonl_is_exactly_one_orjson_line_per_object(lines: list[analytics.Line]) -> None:
+    # Values with braces, "},{" and newlines take the slow path; the result never differs.
+    expected = b"".join(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE) for line in lines)
+    assert analytics.jsonl(lines) == expected
+
+
+def test_a_day_change_inside_a_batch_splits_it_between_the_two_files(tmp_path: Path) -> None:
+    before = local_ts(2026, 5, 10, 23, 59, 59) + 0.999
+    events = [
+        event("quota_hit", at=before + i * 0.0005, user=UserRef(7), limit=i) for i in range(4)
+    ]
+    encoder = analytics._Encoder(ALMATY, SALT.encode())
+    by_day = encoder.encode_batch(events)
+    assert {d: [line["limit"] for line in lines] for d, lines in by_day.items() if lines} == {
+        date(2026, 5, 10): [0, 1],
+        date(2026, 5, 11): [2, 3],
+    }
+    assert [line["ts"] for line in by_day[date(2026, 5, 11)]] == [
+        "2026-05-11T00:00:00.000+05:00",
+        "2026-05-11T00:00:00.000+05:00",
+    ]

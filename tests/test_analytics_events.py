@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 import pytest
 
-from resumebek.domain.events import EVENT_FIELDS, EVENT_NAMES, event, validate_fields
-from resumebek.messages import Scalar
+from resumebek.domain.events import (
+    EVENT_FIELDS,
+    EVENT_NAMES,
+    FIELD_CHECKS,
+    event,
+    validate_event,
+    validate_fields,
+)
+from resumebek.messages import Scalar, UserRef
 
 # The events the other actors send (their real calls, values typical of production).
 SENT_BY_OTHERS: list[tuple[str, dict[str, Scalar]]] = [
@@ -81,3 +91,57 @@ def test_every_name_has_a_schema_and_the_builder_is_unchanged() -> None:
     assert ev.name == "quota_hit" and ev.at.tzinfo is not None and ev.fields == {}
     with pytest.raises(ValueError, match="unknown analytics event"):
         event("nope", at=0.0)
+
+
+def test_every_allowed_field_has_a_check() -> None:
+    assert set().union(*EVENT_FIELDS.values()) <= set(FIELD_CHECKS)
+
+
+def test_a_string_that_passed_for_one_field_is_still_checked_for_another() -> None:
+    assert validate_fields("resume_analyzed", {"model": "gpt-4o-mini"}) is None  # remembered
+    assert validate_fields("resume_rejected", {"reason": "gpt-4o-mini"}) == "bad_value:reason"
+    assert validate_fields("resume_analyzed", {"model": "gpt-4o-mini"}) is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"score": 10}, None),
+        ({"score": 0}, None),
+        ({"score": -1}, "bad_value:score"),
+        ({"score": 10.0}, "bad_value:score"),
+        ({"latency_ms": 86_400_001}, "bad_value:latency_ms"),
+        ({"tokens": 77011234567}, "bad_value:tokens"),  # a phone number in an int field
+        ({"confidence": 50}, None),  # a number field with no int bounds: its own check
+        ({"confidence": 101}, "bad_value:confidence"),
+        ({"forced": 1}, "bad_value:forced"),
+        ({"forced": False}, None),
+    ],
+)
+def test_numbers_keep_their_types_and_ranges(
+    fields: dict[str, Scalar], problem: str | None
+) -> None:
+    assert validate_fields("resume_analyzed", fields) == problem
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),
+        ({"trace": None}, None),
+        ({"trace": "0" * 64}, None),
+        ({"trace": "0" * 65}, "bad_trace"),
+        ({"trace": ""}, "bad_trace"),
+        ({"trace": "ABCDEF"}, "bad_trace"),  # lowercase hex only
+        ({"trace": "aigerim"}, "bad_trace"),
+        ({"trace": 123}, "bad_trace"),
+        ({"at": datetime(2026, 5, 10, 12, 0)}, "bad_timestamp"),  # naive
+        ({"at": 1778400000.0}, "bad_timestamp"),
+        ({"user": "42"}, "bad_user"),
+        ({"user": True}, "bad_user"),
+        ({"fields": {"text": "Experience"}}, "unknown_field"),
+    ],
+)
+def test_the_envelope_is_checked_too(change: dict[str, object], problem: str | None) -> None:
+    ev = event("error", at=1778400000.0, user=UserRef(42), trace="ab12", actor="outbox")
+    assert validate_event(replace(ev, **change)) == problem  # type: ignore[arg-type]

@@ -11,25 +11,21 @@ from __future__ import annotations
 import logging
 import math
 import weakref
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import anyio
 import orjson
 
 from resumebek import metrics
 from resumebek.config import Settings
-from resumebek.domain.events import EVENT_NAMES, SCHEMA_VERSION, valid_trace, validate_fields
+from resumebek.domain.events import EVENT_NAMES, SCHEMA_VERSION, validate_event
 from resumebek.domain.privacy import pseudonym
-from resumebek.messages import AnalyticsEvent
+from resumebek.messages import AnalyticsEvent, Scalar
 from resumebek.runtime.mailbox import Mailbox
 from services.analytics_files import DailyWriter, analytics_dir, load_salt, remove_expired
 from services.ports import Clock
 
 log = logging.getLogger(__name__)
-
-# Mailbox.done() is linear in the number of messages in flight: take at most this many at
-# once. One write() of this many lines is already as cheap per line as a bigger one.
-_CHUNK = 512
 
 # Mailbox drops already reported, per mailbox: the mailbox outlives restarts of this actor.
 _reported_drops: weakref.WeakKeyDictionary[Mailbox[AnalyticsEvent], int] = (
@@ -37,30 +33,41 @@ _reported_drops: weakref.WeakKeyDictionary[Mailbox[AnalyticsEvent], int] = (
 )
 
 
+Line = dict[str, Scalar]
+
+# ".000" ... ".999": the milliseconds of a timestamp, formatted once.
+_MILLIS = [f".{ms:03d}" for ms in range(1000)]
+_EMPTY_WINDOW = datetime.min.replace(tzinfo=UTC)
+
+
 class _Encoder:
-    """AnalyticsEvent → (local day, one JSON line), or None for an invalid event."""
+    """AnalyticsEvent → one JSON line in the file of its local day; invalid events are
+    counted and left out.
+
+    This loop is the writer's whole cost per event, so it keeps the common case inline: the
+    last second seen is formatted once (events come roughly in time order), pseudonyms are
+    remembered, and validation takes its fast path."""
 
     def __init__(self, zone: tzinfo, salt: bytes) -> None:
         self._zone = zone
         self._salt = salt
         self._users: dict[int, str] = {}
         self.invalid = 0
-        # The last second seen, formatted in the zone: events come roughly in time order.
-        self._second = -1
+        # The last second seen, [lo, hi) in UTC, and its local form.
+        self._lo = self._hi = _EMPTY_WINDOW
         self._prefix = ""
         self._offset = ""
         self._day = date.min
 
-    def _local(self, at: datetime) -> tuple[date, str]:
-        """The local day and an ISO timestamp with offset, e.g. 2026-12-03T16:45:12.123+05:00."""
+    def _enter_second(self, at: datetime) -> None:
+        """Format the second holding `at`: 2026-12-03T16:45:12 (+ ms) +05:00, and its day."""
         second = math.floor(at.timestamp())
-        if second != self._second:
-            local = datetime.fromtimestamp(second, self._zone)
-            self._second = second
-            self._prefix = local.strftime("%Y-%m-%dT%H:%M:%S")
-            self._offset = local.isoformat()[19:]
-            self._day = local.date()
-        return self._day, f"{self._prefix}.{at.microsecond // 1000:03d}{self._offset}"
+        self._lo = datetime.fromtimestamp(second, UTC)
+        self._hi = self._lo + timedelta(seconds=1)
+        local = datetime.fromtimestamp(second, self._zone)
+        self._prefix = local.strftime("%Y-%m-%dT%H:%M:%S")
+        self._offset = local.isoformat()[19:]
+        self._day = local.date()
 
     def _pseudonym(self, user: int) -> str:
         ref = self._users.get(user)
@@ -70,55 +77,66 @@ class _Encoder:
             ref = self._users[user] = pseudonym(user, self._salt)
         return ref
 
-    def encode(self, ev: AnalyticsEvent) -> tuple[date, bytes] | None:
-        problem = validate_fields(ev.name, ev.fields)
-        if problem is None:
-            if not valid_trace(ev.trace):
-                problem = "bad_trace"
-            elif not isinstance(ev.at, datetime) or ev.at.tzinfo is None:
-                problem = "bad_timestamp"
-            elif ev.user is not None and (type(ev.user) is not int):
-                problem = "bad_user"
-        if problem is not None:
-            self.invalid += 1
-            name = ev.name if ev.name in EVENT_NAMES else "?"
-            log.debug("analytics.invalid event=%s problem=%s", name, problem)
-            return None
-        day, ts = self._local(ev.at)
-        fields = ev.fields
-        user = None if ev.user is None else self._pseudonym(ev.user)
-        if "user_ref" in fields:  # pseudonymized by the producer (a click token)
-            fields = dict(fields)
-            ref = fields.pop("user_ref")
-            if user is None and isinstance(ref, str):
-                user = ref
-        line: dict[str, object] = {
-            "v": SCHEMA_VERSION,
-            "ts": ts,
-            "event": ev.name,
-            "user": user,
-            "trace": ev.trace,
-        }
-        line.update(fields)
-        return day, orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+    def encode_batch(self, batch: list[AnalyticsEvent]) -> dict[date, list[Line]]:
+        """The lines of `batch`, grouped by local day, in the order the events came."""
+        by_day: dict[date, list[Line]] = {}
+        day = self._day
+        lines = by_day.setdefault(day, [])
+        lo, hi, prefix, offset = self._lo, self._hi, self._prefix, self._offset
+        users, millis = self._users, _MILLIS
+        for ev in batch:
+            name, fields, at, user, trace = ev.name, ev.fields, ev.at, ev.user, ev.trace
+            problem = validate_event(ev)
+            if problem is not None:
+                self._refuse(name, problem)
+                continue
+            if not lo <= at < hi:
+                self._enter_second(at)
+                lo, hi, prefix, offset = self._lo, self._hi, self._prefix, self._offset
+                if self._day != day:
+                    day = self._day
+                    lines = by_day.setdefault(day, [])
+            ref = None if user is None else (users.get(user) or self._pseudonym(user))
+            if "user_ref" in fields:  # pseudonymized by the producer (a click token)
+                fields = dict(fields)
+                given = fields.pop("user_ref")
+                if ref is None and isinstance(given, str):
+                    ref = given
+            line: Line = {
+                "v": SCHEMA_VERSION,
+                "ts": prefix + millis[at.microsecond // 1000] + offset,
+                "event": name,
+                "user": ref,
+                "trace": trace,
+            }
+            line.update(fields)
+            lines.append(line)
+        return by_day
+
+    def _refuse(self, name: str, problem: str) -> None:
+        self.invalid += 1
+        log.debug(
+            "analytics.invalid event=%s problem=%s", name if name in EVENT_NAMES else "?", problem
+        )
+
+
+def jsonl(lines: list[Line]) -> bytes:
+    """Flat JSON objects as JSON lines, with one orjson call for all of them: the array's
+    `},{` separators become newlines. That is right only when no value holds a brace, which
+    a count proves (n flat objects have exactly n `{`); otherwise, one call per line."""
+    blob = orjson.dumps(lines)
+    if blob.count(b"{") == len(lines):
+        return blob[1:-1].replace(b"},{", b"}\n{") + b"\n" if lines else b""
+    return b"".join(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE) for line in lines)
 
 
 def _write_batch(batch: list[AnalyticsEvent], encoder: _Encoder, writer: DailyWriter) -> int:
     """Append a batch, one write per day touched; returns the number of lines written."""
-    by_day: dict[date, list[bytes]] = {}
     written = 0
-    for ev in batch:
-        encoded = encoder.encode(ev)
-        if encoded is None:
-            continue
-        day, line = encoded
-        lines = by_day.get(day)
-        if lines is None:
-            lines = by_day[day] = []
-        lines.append(line)
-        written += 1
-    for day, lines in by_day.items():
-        writer.append(day, b"".join(lines))
+    for day, lines in encoder.encode_batch(batch).items():
+        if lines:
+            writer.append(day, jsonl(lines))
+            written += len(lines)
     return written
 
 
@@ -196,19 +214,14 @@ class _Upkeep:
 async def _consume(
     inbox: Mailbox[AnalyticsEvent], encoder: _Encoder, writer: DailyWriter, batch_max: int
 ) -> None:
-    chunk = max(1, min(batch_max, _CHUNK))
     while True:
         try:
-            first = await inbox.receive()
+            # Everything already queued goes into one write; the batch is one in-flight
+            # record, so a crash redelivers it (once) like any other message.
+            async with inbox.take_batch(batch_max) as batch:
+                written = _write_batch(batch, encoder, writer)
         except anyio.EndOfStream:
             return
-        batch = [first]
-        # Everything already queued goes into this write (receive() does not block then).
-        for _ in range(min(inbox.stats().depth, chunk - 1)):
-            batch.append(await inbox.receive())
-        written = _write_batch(batch, encoder, writer)
-        for ev in batch:
-            inbox.done(ev)
         if written:
             metrics.ANALYTICS_WRITTEN.inc(written)
 
