@@ -3,6 +3,7 @@
 1. Events/s through the analytics actor to disk (batched writes, fsync every 200 ms and at
    shutdown) against the original approach measured in the same run: a lock, open, append
    one json line, close, per event. Targets: >= 100,000 events/s and >= 10x the original.
+   Then where the time goes: microseconds per event for each step of both.
 2. How long a full mailbox (the supervisor.toml size) takes to drain: the worst wait a burst
    of events can see, and whether anything was dropped.
 3. Stats over 30 days of 100,000 events a day (generated once into a cache directory).
@@ -19,6 +20,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,10 +32,11 @@ from bench.analytics_data import generate_day
 from resumebek.actors import analytics
 from resumebek.analytics_admin import cache_dir, load_summary
 from resumebek.config import Secret, Settings, load_supervisor_config
-from resumebek.domain.events import event
+from resumebek.domain.events import event, validate_event
 from resumebek.messages import AnalyticsEvent, UserRef
 from resumebek.runtime.clock import SystemClock
 from resumebek.runtime.mailbox import Mailbox
+from services.analytics_files import DailyWriter
 
 SALT = Secret("bench-salt-0123456789")
 
@@ -81,7 +84,7 @@ def _rates(n: int, started: float, cpu: float) -> tuple[float, float]:
 
 
 async def actor_rate(
-    events: list[AnalyticsEvent], data_dir: Path, mailbox: int
+    events: list[AnalyticsEvent], data_dir: Path, mailbox: int, batch_max: int
 ) -> tuple[float, float]:
     """Producers send_nowait in bursts of 1000 while the actor writes; timed until the
     actor has written, fsynced and returned."""
@@ -89,7 +92,7 @@ async def actor_rate(
     inbox: Mailbox[AnalyticsEvent] = Mailbox("analytics", mailbox)
     started, cpu = time.perf_counter(), time.process_time()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_run_actor, inbox, settings)
+        tg.start_soon(_run_actor, inbox, settings, batch_max)
         for i in range(0, len(events), 1000):
             for ev in events[i : i + 1000]:
                 inbox.send_nowait(ev)
@@ -104,13 +107,15 @@ async def actor_rate(
     return rates
 
 
-async def _run_actor(inbox: Mailbox[AnalyticsEvent], settings: Settings) -> None:
+async def _run_actor(inbox: Mailbox[AnalyticsEvent], settings: Settings, batch_max: int) -> None:
     await analytics.run(
-        inbox, clock=SystemClock(), settings=settings, flush_interval_s=0.2, batch_max=5000
+        inbox, clock=SystemClock(), settings=settings, flush_interval_s=0.2, batch_max=batch_max
     )
 
 
-async def burst_drain(events: list[AnalyticsEvent], data_dir: Path, mailbox: int) -> None:
+async def burst_drain(
+    events: list[AnalyticsEvent], data_dir: Path, mailbox: int, batch_max: int
+) -> None:
     """Fill the mailbox in one go (no producer yields), then time the drain."""
     settings = Settings(data_dir=data_dir, analytics_salt=SALT)
     inbox: Mailbox[AnalyticsEvent] = Mailbox("analytics", mailbox)
@@ -118,12 +123,75 @@ async def burst_drain(events: list[AnalyticsEvent], data_dir: Path, mailbox: int
     accepted = sum(inbox.send_nowait(ev) for ev in burst)
     inbox.close()
     started = time.perf_counter()
-    await _run_actor(inbox, settings)
+    await _run_actor(inbox, settings, batch_max)
     elapsed = time.perf_counter() - started
     print(
         f"  burst of {len(burst)} into a mailbox of {mailbox}: accepted {accepted}, "
         f"dropped {inbox.stats().dropped} (counted), drained in {elapsed * 1000:.0f} ms"
     )
+
+
+def cost_breakdown(events: list[AnalyticsEvent], directory: Path) -> None:
+    """CPU microseconds per event for each step of the actor and of the original, measured
+    here on the same events: what bounds the ratio."""
+    encoder = analytics._Encoder(Settings(timezone="Asia/Almaty").zone, b"bench-salt")
+    batches = [events[i : i + 1000] for i in range(0, len(events), 1000)]
+    by_day = [lines for batch in batches for lines in encoder.encode_batch(batch).values()]
+    blobs: list[bytes] = []
+
+    async def through_mailbox() -> None:
+        inbox: Mailbox[AnalyticsEvent] = Mailbox("analytics", 2000)
+        for batch in batches:
+            for ev in batch:
+                inbox.send_nowait(ev)
+            async with inbox.take_batch(1000):
+                pass
+
+    def validate() -> None:
+        for ev in events:
+            validate_event(ev)
+
+    def encode() -> None:
+        for batch in batches:
+            encoder.encode_batch(batch)
+
+    def to_jsonl() -> None:
+        blobs.extend(analytics.jsonl(lines) for lines in by_day if lines)
+
+    def write() -> None:
+        writer = DailyWriter(directory)
+        for blob in blobs:
+            writer.append(date(2026, 1, 1), blob)
+        writer.close()  # one fsync
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("mailbox: send_nowait + take_batch", lambda: anyio.run(through_mailbox)),
+        ("encode: validate, pseudonym, timestamp, dict", encode),
+        ("  of which validate_event", validate),
+        ("jsonl: one orjson call per batch", to_jsonl),
+        ("write + one fsync", write),
+    ]
+    print("  where the time goes (CPU microseconds per event):")
+    for label, step in steps:
+        began = time.process_time()
+        step()
+        print(f"    actor     {label:<46} {(time.process_time() - began) / len(events) * 1e6:5.2f}")
+    sample = events[:20_000]
+    rows = [
+        {"ts": ev.at.isoformat(), "event": ev.name, "chat_id": ev.user, **ev.fields}
+        for ev in sample
+    ]
+    began = time.process_time()
+    texts = [json.dumps(row, ensure_ascii=False) + "\n" for row in rows]
+    dumps_us = (time.process_time() - began) / len(sample) * 1e6
+    lock, path = threading.Lock(), directory / "original.jsonl"
+    began = time.process_time()
+    for text in texts:
+        with lock, path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    file_us = (time.process_time() - began) / len(sample) * 1e6
+    print(f"    original  {'json.dumps':<46} {dumps_us:5.2f}")
+    print(f"    original  {'lock, open, append, close':<46} {file_us:5.2f}")
 
 
 def _show(rate: tuple[float, float]) -> str:
@@ -189,8 +257,12 @@ def main() -> None:
         help="where the generated days are kept between runs",
     )
     args = parser.parse_args()
-    mailbox = load_supervisor_config(Settings()).actor("analytics").mailbox
-    print(f"analytics bench ({datetime.now():%Y-%m-%d %H:%M}), mailbox size {mailbox}")
+    shipped = load_supervisor_config(Settings()).actor("analytics")
+    mailbox, batch_max = shipped.mailbox, int(shipped.options["batch_max"])
+    print(
+        f"analytics bench ({datetime.now():%Y-%m-%d %H:%M}), supervisor.toml: mailbox "
+        f"{mailbox}, batch_max {batch_max}"
+    )
     events = _events(max(args.events, mailbox + 1000))
     work = Path(tempfile.mkdtemp(prefix="resumebek-bench-"))
     try:
@@ -200,7 +272,7 @@ def main() -> None:
         durable = baseline(events[:500], work, fsync=True)
         print(f"  original + fsync per event (same durability):   {_show(durable)}")
         runs = [
-            anyio.run(actor_rate, events[: args.events], work / f"actor{i}", mailbox)
+            anyio.run(actor_rate, events[: args.events], work / f"actor{i}", mailbox, batch_max)
             for i in range(3)
         ]
         rate = (sorted(r[0] for r in runs)[1], sorted(r[1] for r in runs)[1])
@@ -212,7 +284,8 @@ def main() -> None:
             f"{rate[1] / original[1]:.1f}x by CPU time; {rate[0] / durable[0]:.0f}x the durable "
             f"original (targets: >= 100,000 events/s and >= 10x the original)"
         )
-        anyio.run(burst_drain, events, work / "burst", mailbox)
+        cost_breakdown(events[: args.events], work / "parts")
+        anyio.run(burst_drain, events, work / "burst", mailbox, batch_max)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("stats:")

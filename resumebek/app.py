@@ -285,7 +285,7 @@ def build_tree(
             clock=clock,
             settings=settings,
             flush_interval_s=_option(config, "analytics", "flush_interval_s", 0.2),
-            batch_max=int(_option(config, "analytics", "batch_max", 5000)),
+            batch_max=int(_option(config, "analytics", "batch_max", 512)),
         ),
     )
     sup.add(
