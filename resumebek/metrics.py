@@ -50,6 +50,17 @@ ANALYTICS_WRITTEN = Counter(
 )
 ANALYTICS_DROPPED = Counter(
     "resumebek_analytics_events_dropped_total",
-    "Analytics events dropped (full mailbox or invalid)",
+    "Analytics events dropped (full mailbox, invalid, or never taken by the disk)",
+    registry=REGISTRY,
+)
+ANALYTICS_WRITE_ERRORS = Counter(
+    "resumebek_analytics_write_errors_total",
+    "Analytics writes or fsyncs the disk refused (full, read-only, I/O error)",
+    ["operation"],
+    registry=REGISTRY,
+)
+ANALYTICS_UNWRITTEN = Gauge(
+    "resumebek_analytics_unwritten_lines",
+    "Analytics lines waiting in memory for the disk to take them",
     registry=REGISTRY,
 )

@@ -153,14 +153,33 @@ class DailyWriter:
         return removed
 
     def append(self, day: date, data: bytes) -> None:
+        """All of `data` or none of it: when a write fails part way (disk full, I/O error),
+        the file is cut back to where it was, so a retry of the same lines cannot duplicate
+        the ones that got through. Raises the OSError."""
         fd = self._fds.get(day)
         if fd is None:
             fd = self._open(day)
+        start = os.fstat(fd).st_size  # O_APPEND and one writer: where this data will begin
         view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        except OSError:
+            if len(view) < len(data):
+                self._cut_back(day, fd, start)
+            raise
         self._dirty.add(fd)
+
+    def _cut_back(self, day: date, fd: int, size: int) -> None:
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            # Forget the file: the next append reopens it and repair_tail cuts the torn
+            # last line (lines that were whole stay, and a retry writes them again).
+            self._fds.pop(day, None)
+            self._dirty.discard(fd)
+            os.close(fd)
 
     def _open(self, day: date) -> int:
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,11 @@ removes expired files at start and once a day, and reports dropped events.
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import weakref
+from collections import deque
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import anyio
@@ -130,29 +132,109 @@ def jsonl(lines: list[Line]) -> bytes:
     return b"".join(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE) for line in lines)
 
 
-def _write_batch(batch: list[AnalyticsEvent], encoder: _Encoder, writer: DailyWriter) -> int:
-    """Append a batch, one write per day touched; returns the number of lines written."""
-    written = 0
+# Lines kept in memory while the disk refuses them (full, read-only, failing): about 12 MB
+# at ~250 bytes a line. Beyond that the oldest are dropped, counted and reported.
+MAX_UNWRITTEN_LINES = 50_000
+
+
+class _Output:
+    """The day files, and the lines they refused. When a write fails (disk full, read-only
+    volume, I/O error), the lines wait here in order, go first on each flush tick, and the
+    bot keeps reviewing meanwhile; an outage is logged when it starts and when it ends, and
+    every failure is counted in metrics."""
+
+    def __init__(self, writer: DailyWriter, max_unwritten: int) -> None:
+        self.writer = writer
+        self._max_unwritten = max_unwritten
+        self._waiting: deque[tuple[date, bytes, int]] = deque()
+        self.waiting_lines = 0
+        self.lost = 0  # lines dropped from a full backlog (reported as analytics_dropped)
+        self._outage: str | None = None  # the error of the outage in progress
+
+    def append(self, day: date, data: bytes, lines: int) -> None:
+        if not self._waiting and self._write(day, data, lines):
+            return
+        self._waiting.append((day, data, lines))  # behind older lines: order is kept
+        self.waiting_lines += lines
+        while self.waiting_lines > self._max_unwritten and len(self._waiting) > 1:
+            _, _, dropped = self._waiting.popleft()
+            self.waiting_lines -= dropped
+            self.lost += dropped
+        metrics.ANALYTICS_UNWRITTEN.set(self.waiting_lines)
+
+    def retry(self) -> None:
+        """Write what waits, oldest first, up to the first refusal."""
+        while self._waiting:
+            day, data, lines = self._waiting[0]
+            if not self._write(day, data, lines):
+                break
+            self._waiting.popleft()
+            self.waiting_lines -= lines
+        metrics.ANALYTICS_UNWRITTEN.set(self.waiting_lines)
+
+    def sync(self) -> None:
+        if self.writer.dirty:
+            try:
+                self.writer.sync()
+            except OSError as exc:  # the kernel may have dropped those pages: say so
+                self._failed("fsync", exc)
+
+    def close(self) -> None:
+        """On shutdown: a last try for what waits, then fsync and close; what still cannot
+        be written is reported, not silently lost."""
+        self.retry()
+        try:
+            self.writer.close()
+        except OSError as exc:
+            self._failed("fsync", exc)
+        if self.waiting_lines:
+            metrics.ANALYTICS_DROPPED.inc(self.waiting_lines)
+            log.error("analytics.unwritten_at_shutdown lines=%d", self.waiting_lines)
+
+    def _write(self, day: date, data: bytes, lines: int) -> bool:
+        try:
+            self.writer.append(day, data)
+        except OSError as exc:
+            self._failed("write", exc)
+            return False
+        metrics.ANALYTICS_WRITTEN.inc(lines)
+        if self._outage is not None:
+            log.warning("analytics.write_recovered after=%s", self._outage)
+            self._outage = None
+        return True
+
+    def _failed(self, operation: str, exc: OSError) -> None:
+        kind = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        metrics.ANALYTICS_WRITE_ERRORS.labels(operation=operation).inc()
+        outage = f"{operation}:{kind}"
+        if outage != self._outage:  # once per outage, not once per batch
+            self._outage = outage
+            log.error(
+                "analytics.%s_failed kind=%s waiting_lines=%d", operation, kind, self.waiting_lines
+            )
+
+
+def _write_batch(batch: list[AnalyticsEvent], encoder: _Encoder, output: _Output) -> None:
+    """Append a batch, one write per day touched."""
     for day, lines in encoder.encode_batch(batch).items():
         if lines:
-            writer.append(day, jsonl(lines))
-            written += len(lines)
-    return written
+            output.append(day, jsonl(lines), len(lines))
 
 
 class _Upkeep:
-    """The timer side: fsync, retention, drop reports. Runs in the actor's own task group."""
+    """The timer side: retries, fsync, retention, drop reports. Runs in the actor's own task
+    group."""
 
     def __init__(
         self,
         inbox: Mailbox[AnalyticsEvent],
-        writer: DailyWriter,
+        output: _Output,
         encoder: _Encoder,
         clock: Clock,
         settings: Settings,
     ) -> None:
         self.inbox = inbox
-        self.writer = writer
+        self.output = output
         self.encoder = encoder
         self.clock = clock
         self.settings = settings
@@ -169,24 +251,32 @@ class _Upkeep:
         if today == self.retention_day:
             return
         self.retention_day = today
-        removed = remove_expired(
-            self.writer.directory, today, self.settings.analytics_retention_days
-        )
+        try:
+            removed = remove_expired(
+                self.output.writer.directory, today, self.settings.analytics_retention_days
+            )
+        except OSError as exc:  # tried again tomorrow; the files are only kept longer
+            log.error("analytics.retention_failed kind=%s", type(exc).__name__)
+            return
         if removed:
             log.info("analytics.retention removed_files=%d oldest=%s", len(removed), removed[0])
 
     def report_drops(self) -> None:
-        """Count mailbox drops and invalid events in metrics and in the files themselves
-        (an `analytics_dropped` line), so `resumebek stats` shows them."""
+        """Count mailbox drops, lines the disk never took and invalid events in metrics and
+        in the files themselves (an `analytics_dropped` line), so `resumebek stats` shows
+        them."""
         dropped_so_far = self.inbox.stats().dropped
-        full = dropped_so_far - _reported_drops.get(self.inbox, 0)
+        full = max(dropped_so_far - _reported_drops.get(self.inbox, 0), 0)
+        lost, self.output.lost = self.output.lost, 0
         invalid = self.encoder.invalid - self.invalid_reported
-        if full <= 0 and invalid <= 0:
+        if full <= 0 and lost <= 0 and invalid <= 0:
             return
         _reported_drops[self.inbox] = dropped_so_far
         self.invalid_reported = self.encoder.invalid
-        metrics.ANALYTICS_DROPPED.inc(max(full, 0) + invalid)
-        log.warning("analytics.dropped mailbox_full=%d invalid=%d", max(full, 0), invalid)
+        metrics.ANALYTICS_DROPPED.inc(full + lost + invalid)
+        log.warning(
+            "analytics.dropped mailbox_full=%d unwritten=%d invalid=%d", full, lost, invalid
+        )
         now = datetime.fromtimestamp(self.clock.now(), self.zone)
         line = {
             "v": SCHEMA_VERSION,
@@ -194,15 +284,15 @@ class _Upkeep:
             "event": "analytics_dropped",
             "user": None,
             "trace": None,
-            "count": max(full, 0),
+            "count": full + lost,
             "invalid": invalid,
         }
-        self.writer.append(now.date(), orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+        self.output.append(now.date(), orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE), 1)
 
     def flush(self) -> None:
+        self.output.retry()
         self.report_drops()
-        if self.writer.dirty:
-            self.writer.sync()
+        self.output.sync()
 
     async def run(self, interval_s: float) -> None:
         while True:
@@ -212,18 +302,16 @@ class _Upkeep:
 
 
 async def _consume(
-    inbox: Mailbox[AnalyticsEvent], encoder: _Encoder, writer: DailyWriter, batch_max: int
+    inbox: Mailbox[AnalyticsEvent], encoder: _Encoder, output: _Output, batch_max: int
 ) -> None:
     while True:
         try:
             # Everything already queued goes into one write; the batch is one in-flight
             # record, so a crash redelivers it (once) like any other message.
             async with inbox.take_batch(batch_max) as batch:
-                written = _write_batch(batch, encoder, writer)
+                _write_batch(batch, encoder, output)
         except anyio.EndOfStream:
             return
-        if written:
-            metrics.ANALYTICS_WRITTEN.inc(written)
 
 
 async def run(
@@ -236,18 +324,23 @@ async def run(
 ) -> None:
     encoder = _Encoder(settings.zone, load_salt(settings))
     writer = DailyWriter(analytics_dir(settings))
-    repaired = writer.repair_all()
-    if repaired:
-        log.warning("analytics.torn_tail_repaired bytes=%d", repaired)
-    upkeep = _Upkeep(inbox, writer, encoder, clock, settings)
+    try:
+        repaired = writer.repair_all()
+    except OSError as exc:  # the first append tries again, and reports what it finds
+        log.error("analytics.repair_failed kind=%s", type(exc).__name__)
+    else:
+        if repaired:
+            log.warning("analytics.torn_tail_repaired bytes=%d", repaired)
+    output = _Output(writer, MAX_UNWRITTEN_LINES)
+    upkeep = _Upkeep(inbox, output, encoder, clock, settings)
     upkeep.retention()
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(upkeep.run, flush_interval_s)
-            await _consume(inbox, encoder, writer, batch_max)
+            await _consume(inbox, encoder, output, batch_max)
             tg.cancel_scope.cancel()
     finally:
         try:
             upkeep.report_drops()
         finally:
-            writer.close()  # flush + fsync on shutdown, also when cancelled or crashing
+            output.close()  # write what waits, fsync; also when cancelled or crashing

@@ -307,7 +307,7 @@ def render_report(summary: Summary, *, generated_at: datetime, timezone: str) ->
         "follow-ups failed": s.followups_failed,
         "quota hits": s.quota_hits,
         "data deletions": s.data_deleted,
-        "events dropped (mailbox full)": s.dropped_events,
+        "events dropped (mailbox full or disk refused)": s.dropped_events,
         "events refused (schema)": s.invalid_events,
         "damaged lines skipped": s.skipped_lines,
     }
