@@ -60,6 +60,27 @@ def disk(monkeypatch: pytest.MonkeyPatch) -> FlakyDisk:
     return flaky
 
 
+@pytest.fixture(autouse=True)
+def _warnings(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="resumebek.actors.analytics")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(local_ts(2026, 5, 10, 12, 0, 0))
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """The day file the events of `clock` go to."""
+    return tmp_path / "analytics" / DAY_FILE
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def _sample(name: str, **labels: str) -> float:
     return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -73,11 +94,8 @@ def _messages(caplog: pytest.LogCaptureFixture, prefix: str) -> list[str]:
 
 
 async def test_a_full_disk_keeps_the_lines_in_order_until_it_takes_them(
-    tmp_path: Path, disk: FlakyDisk, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, disk: FlakyDisk, clock: FakeClock, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="resumebek.actors.analytics")
-    clock = FakeClock(local_ts(2026, 5, 10, 12, 0, 0))
-    path = tmp_path / "analytics" / DAY_FILE
     errors = _sample("resumebek_analytics_write_errors_total", operation="write")
 
     async def send(i: int) -> None:
@@ -111,11 +129,9 @@ async def test_a_full_disk_keeps_the_lines_in_order_until_it_takes_them(
 
 
 async def test_beyond_the_backlog_the_oldest_lines_are_dropped_and_reported(
-    tmp_path: Path, disk: FlakyDisk, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, disk: FlakyDisk, clock: FakeClock, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(analytics, "MAX_UNWRITTEN_LINES", 3)
-    clock = FakeClock(local_ts(2026, 5, 10, 12, 0, 0))
-    path = tmp_path / "analytics" / DAY_FILE
     async with running_actor(make_settings(tmp_path), clock) as inbox:
         await wait_all_tasks_blocked()
         disk.full = True
@@ -132,11 +148,8 @@ async def test_beyond_the_backlog_the_oldest_lines_are_dropped_and_reported(
 
 
 async def test_a_failing_fsync_is_reported_and_the_writer_goes_on(
-    tmp_path: Path, disk: FlakyDisk, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, disk: FlakyDisk, clock: FakeClock, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="resumebek.actors.analytics")
-    clock = FakeClock(local_ts(2026, 5, 10, 12, 0, 0))
-    path = tmp_path / "analytics" / DAY_FILE
     fsync_errors = _sample("resumebek_analytics_write_errors_total", operation="fsync")
     async with running_actor(make_settings(tmp_path), clock) as inbox:
         disk.fsync_fails = True
@@ -154,9 +167,8 @@ async def test_a_failing_fsync_is_reported_and_the_writer_goes_on(
 
 
 async def test_lines_the_disk_never_takes_are_reported_at_shutdown(
-    tmp_path: Path, disk: FlakyDisk, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, disk: FlakyDisk, clock: FakeClock, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    clock = FakeClock(local_ts(2026, 5, 10, 12, 0, 0))
     dropped = _sample("resumebek_analytics_events_dropped_total")
     async with running_actor(make_settings(tmp_path), clock) as inbox:
         await wait_all_tasks_blocked()
@@ -171,12 +183,9 @@ async def test_lines_the_disk_never_takes_are_reported_at_shutdown(
 
 
 async def test_a_read_only_volume_at_start_does_not_stop_the_writer(
-    tmp_path: Path, disk: FlakyDisk
+    tmp_path: Path, disk: FlakyDisk, clock: FakeClock, path: Path
 ) -> None:
-    path = tmp_path / "analytics" / DAY_FILE
-    path.parent.mkdir()
-    path.write_bytes(b'{"v":1,"ts":"2026-05-10T11:00:00.000+05:00","event":"quota_hit"}\n{"v":1,')
-    clock = FakeClock(local_ts(2026, 5, 10, 12, 0, 0))
+    _write(path, b'{"v":1,"ts":"2026-05-10T11:00:00.000+05:00","event":"quota_hit"}\n{"v":1,')
     disk.read_only = True  # e.g. remounted read-only after an error, fixed by ops later
     async with running_actor(make_settings(tmp_path), clock) as inbox:
         inbox.send_nowait(event("followup_sent", at=clock.now(), trace="a"))
