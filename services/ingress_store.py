@@ -42,6 +42,7 @@ class IngressStore:
         self._quota_day = ""  # the latest day take_quota saw: older counts are dropped
         self._refunds: dict[int, tuple[str, int]] = {}  # user → (local day, refunds given)
         self._seen: OrderedDict[tuple[int, int], None] = OrderedDict()
+        self._rated: OrderedDict[tuple[int, int], None] = OrderedDict()  # review messages
         self.dirty = False
 
     # ------------------------------------------------------------ loading and saving
@@ -79,6 +80,8 @@ class IngressStore:
             self._refunds[int(key)] = (str(day), int(count))
         for chat, message_id in data.get("seen", [])[-self.dedup_window :]:
             self._seen[(int(chat), int(message_id))] = None
+        for chat, message_id in data.get("rated", [])[-self.dedup_window :]:
+            self._rated[(int(chat), int(message_id))] = None
 
     def snapshot(self) -> bytes:
         users = {
@@ -92,6 +95,8 @@ class IngressStore:
         if refunds:
             state["refunds"] = refunds
         state["seen"] = seen
+        if self._rated:
+            state["rated"] = [list(key) for key in self._rated]
         return orjson.dumps(state)
 
     def save(self, snapshot: bytes | None = None) -> None:
@@ -131,20 +136,31 @@ class IngressStore:
         self._users.pop(user, None)
         self._quota.pop(user, None)
         self._refunds.pop(user, None)
-        for key in [k for k in self._seen if k[0] == chat]:
-            del self._seen[key]
+        for remembered in (self._seen, self._rated):
+            for key in [k for k in remembered if k[0] == chat]:
+                del remembered[key]
         self.dirty = True
 
     # ------------------------------------------------------------ dedup and quota
 
     def first_time(self, chat: ChatRef, message_id: int) -> bool:
         """True the first time (chat, message id) is seen; remembers it."""
+        return self._remember(self._seen, chat, message_id)
+
+    def first_rating(self, chat: ChatRef, review_message_id: int) -> bool:
+        """True the first time a review is rated: a double tap before the buttons are gone,
+        or the same press delivered again after a restart, counts once."""
+        return self._remember(self._rated, chat, review_message_id)
+
+    def _remember(
+        self, remembered: OrderedDict[tuple[int, int], None], chat: ChatRef, message_id: int
+    ) -> bool:
         key = (int(chat), message_id)
-        if key in self._seen:
+        if key in remembered:
             return False
-        self._seen[key] = None
-        while len(self._seen) > self.dedup_window:
-            self._seen.popitem(last=False)
+        remembered[key] = None
+        while len(remembered) > self.dedup_window:
+            remembered.popitem(last=False)
         self.dirty = True
         return True
 

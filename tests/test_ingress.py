@@ -577,3 +577,19 @@ async def test_a_too_short_resume_attempt_is_told_it_is_too_short(text: str) -> 
     await h.run(msg(text=text))
     (reply,) = h.replies()
     assert reply.html == t("short_text_hint", "en")
+
+
+async def test_a_review_is_rated_once_despite_double_taps_and_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "ingress_state.json"
+    h = Harness(store=IngressStore.load(path))
+    # a double tap reaches the bot before the outbox has removed the buttons
+    await h.run(press("rate:up:llm:ru", mid=77), press("rate:up:llm:ru", mid=77))
+    await h.run(press("rate:down:llm:ru", mid=78))  # another review: its own rating
+    assert [dict(ev.fields)["rating"] for ev in h.analytics.items] == ["up", "down"]
+    answers = [o for o in h.outbox.items if isinstance(o, CallbackAnswer)]
+    assert len(answers) == 3  # every press is answered (the spinner stops)
+    restarted = Harness(store=IngressStore.load(path))  # the press delivered again
+    await restarted.run(press("rate:up:llm:ru", mid=77))
+    assert restarted.analytics.items == []
+    await restarted.run(cmd("delete"))  # /delete forgets which reviews were rated, too
+    assert b'"rated"' not in path.read_bytes()

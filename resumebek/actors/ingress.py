@@ -462,13 +462,15 @@ class _Ingress:
         elif kind == "rate":
             rating, _, tail = rest.partition(":")
             source, _, review_lang = tail.partition(":")
-            if rating in ("up", "down"):
+            if rating in ("up", "down") and self.store.first_rating(cb.chat, cb.message_id):
                 fields: dict[str, Scalar] = {"rating": rating}
                 if source in ("llm", "rules"):
                     fields["source"] = source
                 if review_lang in LANGUAGES:
                     fields["language"] = review_lang
                 self.analytics("review_rated", who, trace, **fields)
+            elif rating in ("up", "down"):
+                log.info("ingress.duplicate kind=rating")  # thanked again, counted once
             thanks_lang = pick_language(review_lang, who.ui_language)
             await self.answer(cb, trace, t("rate_thanks", thanks_lang), clear=True)
         else:
