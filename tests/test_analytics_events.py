@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -137,6 +137,8 @@ def test_numbers_keep_their_types_and_ranges(
         ({"trace": 123}, "bad_trace"),
         ({"at": datetime(2026, 5, 10, 12, 0)}, "bad_timestamp"),  # naive
         ({"at": 1778400000.0}, "bad_timestamp"),
+        ({"at": datetime(9999, 12, 31, 23, 59, tzinfo=UTC)}, "bad_timestamp"),
+        ({"at": datetime(1, 1, 1, tzinfo=UTC)}, "bad_timestamp"),
         ({"user": "42"}, "bad_user"),
         ({"user": True}, "bad_user"),
         ({"fields": {"text": "Experience"}}, "unknown_field"),

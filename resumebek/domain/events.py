@@ -204,6 +204,8 @@ def validate_fields(name: str, fields: Mapping[str, Scalar]) -> str | None:
 
 
 HEX_DIGITS = "0123456789abcdef"
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def validate_event(ev: AnalyticsEvent) -> str | None:
@@ -214,8 +216,9 @@ def validate_event(ev: AnalyticsEvent) -> str | None:
         type(trace) is not str or not 0 < len(trace) <= 64 or trace.strip(HEX_DIGITS)
     ):  # strip() here is several times cheaper than a regex, and this runs for every event
         return "bad_trace"
-    if not isinstance(ev.at, datetime) or ev.at.tzinfo is None:
-        return "bad_timestamp"
+    at = ev.at
+    if not isinstance(at, datetime) or at.tzinfo is None or not _EARLIEST <= at <= _LATEST:
+        return "bad_timestamp"  # a year 1 or 9999 could not even be put in a local day
     if ev.user is not None and type(ev.user) is not int:
         return "bad_user"
     return validate_fields(ev.name, ev.fields)
