@@ -23,6 +23,8 @@ Adapters in services/ translate SDK errors into these at the boundary.
 
 from __future__ import annotations
 
+import errno
+
 
 class ResumebekError(Exception):
     """Base of every error Resumebek raises on purpose."""
@@ -119,3 +121,9 @@ class MessageNotModified(DeliveryError):
 
 class BadButtonUrl(DeliveryError):
     pass
+
+
+def os_error_kind(exc: OSError) -> str:
+    """A disk error as ops know it ("ENOSPC", "EROFS", "EIO"): never the path or message,
+    which can hold a user's file name."""
+    return errno.errorcode.get(exc.errno or 0, type(exc).__name__)

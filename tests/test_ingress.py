@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from resumebek.messages import (
     UserRef,
 )
 from resumebek.runtime.mailbox import Mailbox
+from services import storage
 from services.ingress_store import IngressStore
 from services.telegram import translate_message
 from tests.conftest import FIXTURES
@@ -593,3 +596,48 @@ async def test_a_review_is_rated_once_despite_double_taps_and_restarts(tmp_path:
     assert restarted.analytics.items == []
     await restarted.run(cmd("delete"))  # /delete forgets which reviews were rated, too
     assert b'"rated"' not in path.read_bytes()
+
+
+async def test_a_full_disk_for_the_state_file_does_not_stop_the_bot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "ingress_state.json"
+    store = IngressStore.load(path)
+    real_save = store.save
+    disk_full = True
+
+    def save(snapshot: bytes | None = None) -> None:
+        if disk_full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(snapshot)
+
+    monkeypatch.setattr(store, "save", save)
+    h = Harness(store=store)
+    await h.run(msg(text=RESUME_TEXT, mid=2), msg(text=RESUME_TEXT, mid=3, user=7))
+    assert len(h.extractor.items) == 2  # both users are served meanwhile
+    assert not path.exists()
+    errors = [ev for ev in h.analytics.items if ev.name == "error"]
+    assert [dict(ev.fields) for ev in errors] == [{"actor": "ingress", "kind": "state_write"}]
+    assert [r.getMessage() for r in caplog.records if "state_write" in r.getMessage()] == [
+        "ingress.state_write_failed kind=ENOSPC"  # once for the outage, not per message
+    ]
+    disk_full = False
+    await h.run(msg(text=RESUME_TEXT, mid=4, user=8))
+    saved = json.loads(path.read_bytes())
+    assert {tuple(k) for k in saved["seen"]} >= {(42, 2), (7, 3), (8, 4)}  # nothing was lost
+
+
+def test_an_atomic_write_that_fails_leaves_no_temp_file_and_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.json"
+    storage.write_atomic(path, b"old")
+
+    def no_fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_fsync)  # as services.storage calls it
+    with pytest.raises(OSError, match="No space"):
+        storage.write_atomic(path, b"new" * 1000)
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+    assert path.read_bytes() == b"old"

@@ -8,7 +8,6 @@ removes expired files at start and once a day, and reports dropped events.
 
 from __future__ import annotations
 
-import errno
 import logging
 import math
 import weakref
@@ -22,6 +21,7 @@ from resumebek import metrics
 from resumebek.config import Settings
 from resumebek.domain.events import EVENT_NAMES, SCHEMA_VERSION, validate_event
 from resumebek.domain.privacy import pseudonym
+from resumebek.errors import os_error_kind
 from resumebek.messages import AnalyticsEvent, Scalar
 from resumebek.runtime.mailbox import Mailbox
 from services.analytics_files import DailyWriter, analytics_dir, load_salt, remove_expired
@@ -204,7 +204,7 @@ class _Output:
         return True
 
     def _failed(self, operation: str, exc: OSError) -> None:
-        kind = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        kind = os_error_kind(exc)
         metrics.ANALYTICS_WRITE_ERRORS.labels(operation=operation).inc()
         outage = f"{operation}:{kind}"
         if outage != self._outage:  # once per outage, not once per batch
@@ -256,7 +256,7 @@ class _Upkeep:
                 self.output.writer.directory, today, self.settings.analytics_retention_days
             )
         except OSError as exc:  # tried again tomorrow; the files are only kept longer
-            log.error("analytics.retention_failed kind=%s", type(exc).__name__)
+            log.error("analytics.retention_failed kind=%s", os_error_kind(exc))
             return
         if removed:
             log.info("analytics.retention removed_files=%d oldest=%s", len(removed), removed[0])
@@ -327,7 +327,7 @@ async def run(
     try:
         repaired = writer.repair_all()
     except OSError as exc:  # the first append tries again, and reports what it finds
-        log.error("analytics.repair_failed kind=%s", type(exc).__name__)
+        log.error("analytics.repair_failed kind=%s", os_error_kind(exc))
     else:
         if repaired:
             log.warning("analytics.torn_tail_repaired bytes=%d", repaired)

@@ -39,7 +39,7 @@ from resumebek.domain.followup import (
     retry_delay_s,
     to_utc,
 )
-from resumebek.errors import MailboxClosed
+from resumebek.errors import MailboxClosed, os_error_kind
 from resumebek.messages import (
     AnalyticsEvent,
     CancelFollowUp,
@@ -412,7 +412,7 @@ class _Timer:
                 self._path, self._jobs.values(), self._opted_out, saved_at=to_utc(now)
             )
         except OSError as exc:  # disk full, read-only volume: keep the state, try again later
-            log.error("followup.snapshot_failed kind=%s final=%s", type(exc).__name__, final)
+            log.error("followup.snapshot_failed kind=%s final=%s", os_error_kind(exc), final)
             self._emit("error", user=None, actor="followup", kind="snapshot_write")
             return
         self._dirty = False

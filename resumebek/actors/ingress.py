@@ -27,6 +27,7 @@ from resumebek.domain.detection import detect_resume
 from resumebek.domain.events import declared_format, event, size_bucket
 from resumebek.domain.photo_offer import clean_campaign
 from resumebek.domain.texts import LANGUAGE_NAMES, pick_language, t
+from resumebek.errors import os_error_kind
 from resumebek.messages import (
     LANGUAGES,
     AnalyticsEvent,
@@ -104,6 +105,7 @@ class QuotaWaits:
 
     undecided: dict[int, dict[str, float]] = field(default_factory=dict)  # user → trace → at
     held: dict[int, deque[_Held]] = field(default_factory=dict)
+    save_failing: bool = False  # the state file is not being written: said once per outage
 
 
 AdminSummary = Callable[[Settings, float, Language], tuple[str, bytes]]
@@ -135,6 +137,7 @@ class _Ingress:
         self.queue_note_after = queue_note_after
         self.store = store
         self.admin_summary = admin_summary
+        self.waits = waits
         self.undecided = waits.undecided
         self.held = waits.held
 
@@ -183,11 +186,29 @@ class _Ingress:
         )
 
     async def save(self) -> None:
-        """Persist before acting on a request, so a re-delivered update is recognized."""
-        if self.store.dirty:
-            self.store.dirty = False
-            snapshot = self.store.snapshot()
+        """Persist before acting on a request, so a re-delivered update is recognized.
+
+        A disk that refuses (full, read-only) must not stop the bot: the state stays dirty
+        and goes with the next change; meanwhile only dedup across a restart is weaker. The
+        outage is logged when it starts and when it ends, and counted in analytics."""
+        if not self.store.dirty:
+            return
+        self.store.dirty = False
+        snapshot = self.store.snapshot()
+        try:
             await anyio.to_thread.run_sync(self.store.save, snapshot)
+        except OSError as exc:
+            self.store.dirty = True
+            if not self.waits.save_failing:
+                self.waits.save_failing = True
+                log.error("ingress.state_write_failed kind=%s", os_error_kind(exc))
+                self.to_analytics.send_nowait(
+                    event("error", at=self.clock.now(), actor="ingress", kind="state_write")
+                )
+            return
+        if self.waits.save_failing:
+            self.waits.save_failing = False
+            log.warning("ingress.state_write_recovered")
 
     def today(self) -> str:
         return datetime.fromtimestamp(self.clock.now(), self.settings.zone).date().isoformat()
