@@ -149,6 +149,10 @@ WEAK_LINES: dict[Language, list[tuple[str, str, str]]] = {
         ("Participated in the development of a mobile app", "participated", "Developed a mobile"),
         ("Participated in the start-up of a new unit in 2022", "participated", "[Action verb"),
         ("Helped to organize a charity fair for 300 guests", "helped", "Organized a charity"),
+        ("Helped with registration of 300 visiting students", "helped", "Registered 300"),
+        ("Helped with logistics for the spring fair", "helped", "[Action verb"),
+        ("Helped with the documentation of the API", "helped", "Documented the API"),
+        ("Helped to process 40 refund requests a day", "helped", "Processed 40 refund"),
         ("Worked on the warehouse stock reports", "worked on", "[Action verb"),
     ],
     "ru": [

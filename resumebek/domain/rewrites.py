@@ -113,6 +113,16 @@ _EN_NOUNS = {
     "optimisation": "Optimised",
     "construction": "Built",
     "translation": "Translated",
+    "registration": "Registered",
+    "coordination": "Coordinated",
+    "administration": "Administered",
+    "documentation": "Documented",
+    "evaluation": "Evaluated",
+    "presentation": "Presented",
+    "distribution": "Distributed",
+    "promotion": "Promoted",
+    "management": "Managed",
+    "recruitment": "Recruited",
 }
 
 _EN_DEFAULT = {RESPONSIBLE: "Managed"}
@@ -142,19 +152,35 @@ def _base_to_past(word: str) -> str | None:
     return low + "ed"
 
 
+# Endings of nouns, never of a verb's base form: "helped with registration of" must not
+# become "Registrationed", nor "helped customers" "Customersed" (but "process", "focus" are
+# verbs).
+_NOUN_ENDINGS = ("tion", "sion", "ment", "ness", "ity", "ance", "ence", "ship", "ism")
+
+
+def _looks_like_noun(word: str) -> bool:
+    plural = word.endswith("s") and not word.endswith(("ss", "us"))
+    return plural or word.endswith(_NOUN_ENDINGS)
+
+
 def _rewrite_en(sentence: str, kind: str, start: int, end: int) -> str | None:
     head, rest = sentence[:start], sentence[end:]
     gerund = re.match(r"\s*([A-Za-z]+)", rest)
     if gerund and (past := _gerund_to_past(gerund.group(1))):
         return head + _case(past, head) + rest[gerund.end() :]
-    if kind == HELPED and (base := re.match(r"\s*([A-Za-z]+)", rest)):
-        # "helped to organize X" (the pattern ate "to") → "Organized X"
-        past = _base_to_past(base.group(1))
-        if past and base.group(1).lower() not in {"the", "a", "an", "with", "our", "my"}:
-            return head + _case(past, head) + rest[base.end() :]
     noun = re.match(r"\s*(?:the\s+)?([A-Za-z-]+)\s+of\s+", rest, re.IGNORECASE)
     if noun and (verb := _EN_NOUNS.get(noun.group(1).lower())):
         return head + _case(verb, head) + " " + rest[noun.end() :]
+    if kind == HELPED and (base := re.match(r"\s*([A-Za-z]+)", rest)):
+        # "helped to organize X" (the pattern ate "to") → "Organized X"
+        word = base.group(1).lower()
+        past = _base_to_past(word)
+        if (
+            past
+            and word not in {"the", "a", "an", "with", "our", "my"}
+            and not _looks_like_noun(word)
+        ):
+            return head + _case(past, head) + rest[base.end() :]
     if kind in _EN_DEFAULT and rest.strip():
         return head + _case(_EN_DEFAULT[kind], head) + rest
     return None
