@@ -8,6 +8,7 @@ it in a thread (`anyio.to_thread.run_sync`), never on the event loop.
 from __future__ import annotations
 
 import html
+import logging
 import os
 import time
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from resumebek.domain.stats import (
     tally_from_dict,
     tally_to_dict,
 )
+from resumebek.errors import os_error_kind
 from resumebek.messages import Language
 from services.analytics_files import (
     ReadCounts,
@@ -37,6 +39,8 @@ from services.analytics_files import (
     read_day_lines,
 )
 from services.storage import write_atomic
+
+log = logging.getLogger(__name__)
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -84,7 +88,10 @@ def tally_day(
             "stamp": stamp,
             "tallies": {k.isoformat(): tally_to_dict(v) for k, v in tallies.items()},
         }
-        write_atomic(cache / f"{day.isoformat()}.json", orjson.dumps(entry))
+        try:
+            write_atomic(cache / f"{day.isoformat()}.json", orjson.dumps(entry))
+        except OSError as exc:  # the cache only saves time: the figures are right without it
+            log.warning("stats.cache_write_failed kind=%s", os_error_kind(exc))
     return tallies
 
 

@@ -97,3 +97,29 @@ def test_report_writes_one_html_file(data_dir: Path, tmp_path: Path) -> None:
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and "<svg" in html and "Not a resume" in html
     assert "http://" not in html and "https://" not in html
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("export", "--from", "2026-05-09", "--to", "2026-05-10", "-o", "{tmp}/no/such/x.json"),
+         "resumebek export: No such file or directory: {tmp}/no/such/x.json"),
+        (("export", "--from", "2026-05-09", "--to", "2026-05-10", "-o", "{tmp}"),
+         "resumebek export: Is a directory: {tmp}"),
+        (("report", "-o", "{tmp}"), "resumebek report: {tmp} is a directory; name the file"),
+    ],
+)  # fmt: skip
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_2(
+    data_dir: Path, tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    done = resumebek(data_dir, *(a.format(tmp=tmp_path) for a in args))
+    assert done.returncode == 2
+    assert done.stderr.strip() == expected.format(tmp=tmp_path)
+
+
+def test_stats_are_right_when_the_cache_cannot_be_written(data_dir: Path) -> None:
+    (data_dir / "cache").write_bytes(b"a file where the cache directory should be")
+    done = resumebek(data_dir, "stats", "--date", "2026-05-10", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["users"] == 3
+    assert "Traceback" not in done.stderr

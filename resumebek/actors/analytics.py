@@ -209,9 +209,7 @@ class _Output:
         outage = f"{operation}:{kind}"
         if outage != self._outage:  # once per outage, not once per batch
             self._outage = outage
-            log.error(
-                "analytics.%s_failed kind=%s waiting_lines=%d", operation, kind, self.waiting_lines
-            )
+            log.error("analytics.%s_failed kind=%s", operation, kind)
 
 
 def _write_batch(batch: list[AnalyticsEvent], encoder: _Encoder, output: _Output) -> None:

@@ -4,11 +4,12 @@ charts, no scripts, no network) for the last N local days."""
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 from resumebek.analytics_admin import build_report
-from resumebek.commands.stats import iso_date, positive_int, settings_from_env
+from resumebek.commands.stats import iso_date, os_error_line, positive_int, settings_from_env
 from services.storage import write_atomic
 
 
@@ -24,7 +25,14 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     if settings is None:
         return 2
-    html = build_report(settings, time.time(), days=args.days, end=args.end)
-    write_atomic(args.output, html.encode("utf-8"))
+    if args.output.is_dir():
+        print(f"resumebek report: {args.output} is a directory; name the file", file=sys.stderr)
+        return 2
+    try:
+        html = build_report(settings, time.time(), days=args.days, end=args.end)
+        write_atomic(args.output, html.encode("utf-8"))
+    except OSError as exc:
+        print(os_error_line("report", exc), file=sys.stderr)
+        return 2
     print(f"wrote {args.output} ({len(html.encode('utf-8')) // 1024} KiB, {args.days} days)")
     return 0

@@ -45,6 +45,13 @@ def settings_from_env() -> Settings | None:
         return None
 
 
+def os_error_line(command: str, exc: OSError) -> str:
+    """One line for a file the command could not read or write, e.g.
+    `resumebek export: No such file or directory: out/x.csv`."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"resumebek {command}: {exc.strerror or type(exc).__name__}{where}"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--date", type=iso_date, help="one local day (default: today)")
@@ -90,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(chosen, str):
         print(f"resumebek stats: {chosen}", file=sys.stderr)
         return 2
-    summary = load_summary(settings, *chosen)
+    try:
+        summary = load_summary(settings, *chosen)
+    except OSError as exc:
+        print(os_error_line("stats", exc), file=sys.stderr)
+        return 2
     if args.format == "json":
         sys.stdout.write(orjson.dumps(summary_dict(summary), option=orjson.OPT_INDENT_2).decode())
         sys.stdout.write("\n")
