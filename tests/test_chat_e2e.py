@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
+from resumebek.cli import main
 from resumebek.domain.texts import t
 from resumebek.messages import Language
 from tests.conftest import FIXTURES, resumebek_env
@@ -297,3 +298,11 @@ def test_failed_uploads_do_not_use_up_the_daily_quota(tmp_path: Path) -> None:
     rejected = {e["trace"] for e in events if e["event"] == "resume_rejected"}
     assert len(rejected) == 5 and rejected <= received  # the too-large file counts as received
     assert len(received) == 6
+
+
+def test_chat_help_says_what_to_type(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["chat", "--help"])
+    shown = capsys.readouterr().out
+    for command in ("/send PATH", "/paste PATH", "/as N", "/press DATA", "Ctrl-D"):
+        assert command in shown

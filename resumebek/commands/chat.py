@@ -21,8 +21,21 @@ from resumebek.errors import AlreadyRunning, ConfigError
 from resumebek.logs import setup_logging
 from resumebek.messages import LANGUAGES
 
+CONSOLE_COMMANDS = """\
+what to type (one line each):
+  /send PATH       send a document (PDF, DOCX, TXT ...) as the current user
+  /paste PATH      send the text of a file as a message
+  /as N            switch to Telegram user N (a new chat)
+  /press DATA      press an inline button (its data is printed with the message)
+  /start /help /language /privacy /stop /delete /stats
+                   the bot's own commands
+  anything else    a text message
+End of input (Ctrl-D) waits for the replies still being prepared, then exits 0."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = CONSOLE_COMMANDS
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--user-id", type=int, default=1000, help="the Telegram user to play")
     parser.add_argument(
         "--lang", choices=LANGUAGES, default=None, help="that user's Telegram client language"
