@@ -105,8 +105,16 @@ class DocumentExtractor(Protocol):
     """Turns bytes into text in killable worker processes."""
 
     async def extract(
-        self, data: bytes, *, name_hint: str, mime_type: str | None
-    ) -> Extraction: ...
+        self,
+        data: bytes,
+        *,
+        name_hint: str,
+        mime_type: str | None,
+        classifier: Classifier | None = None,
+    ) -> Extraction:
+        """`classifier` runs on an "ok" text in the same worker job (no second round trip);
+        its result comes back as `Extraction.detection`."""
+        ...
 
 
 # ---------------------------------------------------------------- LLM
