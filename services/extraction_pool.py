@@ -1,5 +1,9 @@
 """ProcessExtractor: runs services.documents.extract_bytes in killable worker processes.
 
+A caller may pass a classifier (a module-level function, e.g. resume and language
+detection): the worker runs it on an "ok" text in the same job, so that CPU work is spent
+in the worker, not on the event loop, and costs no second round trip.
+
 Each job runs through anyio `to_process.run_sync(..., cancellable=True)` under
 `fail_after(timeout_s)`: on timeout anyio kills the worker (SIGKILL) and the next job gets
 a fresh one, so a hostile file can never hang the bot. Inside the worker, RLIMIT_AS caps
@@ -15,6 +19,7 @@ import os
 import resource
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from types import TracebackType
 
 import anyio
@@ -23,9 +28,13 @@ from anyio import BrokenWorkerProcess, CapacityLimiter
 
 from resumebek.config import Settings
 from services.documents import DEFAULT_MAX_BYTES, extract_bytes
-from services.ports import Extraction
+from services.ports import Classifier, Extraction
 
 log = logging.getLogger(__name__)
+
+# data, name_hint, mime_type, max_pages, max_bytes, memory_mb: run_in_worker's arguments
+JobArgs = tuple[bytes, str, "str | None", int, int, int]
+Job = Callable[[bytes, str, "str | None", int, int, int], Extraction]
 
 
 def run_in_worker(
@@ -66,6 +75,17 @@ def run_in_worker(
         resource.setrlimit(resource.RLIMIT_AS, previous)
 
 
+def extract_and_classify(job: Job, classifier: Classifier | None, args: JobArgs) -> Extraction:
+    """What a worker runs for one document: `job(*args)` (run_in_worker), then `classifier`
+    on an "ok" text. The classifier runs outside the job's memory cap and its exceptions
+    reach the caller, as they would from a call on the event loop; the caller's timeout
+    covers both."""
+    extraction = job(*args)
+    if classifier is None or extraction.outcome != "ok":
+        return extraction
+    return replace(extraction, detection=classifier(extraction.text))
+
+
 def _cap_memory(memory_mb: int, previous: tuple[int, int]) -> None:
     soft, hard = previous
     limit = memory_mb * 1024 * 1024
@@ -104,9 +124,6 @@ async def stop_idle_workers(grace_s: float = 5.0) -> None:
             if process.returncode is None:
                 process.kill()
             await process.aclose()
-
-
-Job = Callable[[bytes, str, "str | None", int, int, int], Extraction]
 
 
 class ProcessExtractor:
@@ -150,27 +167,42 @@ class ProcessExtractor:
             max_bytes=settings.max_file_bytes,
         )
 
-    async def extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
+    async def extract(
+        self,
+        data: bytes,
+        *,
+        name_hint: str,
+        mime_type: str | None,
+        classifier: Classifier | None = None,
+    ) -> Extraction:
         if self._closed:
             raise RuntimeError("ProcessExtractor is closed")
         if len(data) > self.max_bytes:
             return Extraction(outcome="too_large", format="unknown")
         async with self._free_worker:
-            return await self._extract(data, name_hint=name_hint, mime_type=mime_type)
+            return await self._extract(
+                data, name_hint=name_hint, mime_type=mime_type, classifier=classifier
+            )
 
-    async def _extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
+    async def _extract(
+        self, data: bytes, *, name_hint: str, mime_type: str | None, classifier: Classifier | None
+    ) -> Extraction:
         started = time.perf_counter()
         for attempt in (1, 2):
             try:
                 with anyio.fail_after(self.timeout_s):
                     return await anyio.to_process.run_sync(
+                        extract_and_classify,
                         self._job,
-                        data,
-                        name_hint,
-                        mime_type,
-                        self.max_pages,
-                        self.max_bytes,
-                        self.memory_mb,
+                        classifier,
+                        (
+                            data,
+                            name_hint,
+                            mime_type,
+                            self.max_pages,
+                            self.max_bytes,
+                            self.memory_mb,
+                        ),
                         cancellable=True,
                         limiter=self._limiter,
                     )

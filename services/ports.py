@@ -74,6 +74,21 @@ class TelegramGateway(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Detection:
+    """Resume and language figures of a text, as the domain's detectors give them.
+    Plain values, so a worker process can compute them and send them back."""
+
+    resume_confidence: int  # 0–100
+    signals: tuple[str, ...] = ()  # short machine strings, no personal data
+    language: Language
+    language_confidence: float
+
+
+# a module-level function (workers import it by name) from a text to its Detection
+Classifier = Callable[[str], Detection]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Extraction:
     """What a worker process returns for one document. Picklable, no exceptions inside."""
 
@@ -83,14 +98,23 @@ class Extraction:
     pages: int = 0
     notes: tuple[str, ...] = ()  # quality notes, e.g. "glued_words", "multi_column"
     elapsed_ms: int = 0
+    detection: Detection | None = None  # set on "ok" when the caller passed a classifier
 
 
 class DocumentExtractor(Protocol):
     """Turns bytes into text in killable worker processes."""
 
     async def extract(
-        self, data: bytes, *, name_hint: str, mime_type: str | None
-    ) -> Extraction: ...
+        self,
+        data: bytes,
+        *,
+        name_hint: str,
+        mime_type: str | None,
+        classifier: Classifier | None = None,
+    ) -> Extraction:
+        """`classifier` runs on an "ok" text in the same worker job (no second round trip);
+        its result comes back as `Extraction.detection`."""
+        ...
 
 
 # ---------------------------------------------------------------- LLM

@@ -17,7 +17,7 @@ from resumebek.domain.texts import t
 from resumebek.messages import ChatRef, IncomingMessage, Update, UserRef
 from resumebek.runtime.mailbox import Mailbox
 from services.llm import OpenAIReviewer
-from services.ports import Extraction
+from services.ports import Classifier, Extraction
 from tests.fakes import FakeClock
 from tests.telegram_fakes import FakeTelegram
 
@@ -32,7 +32,14 @@ workers = 3
 
 
 class _NoExtractor:
-    async def extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
+    async def extract(
+        self,
+        data: bytes,
+        *,
+        name_hint: str,
+        mime_type: str | None,
+        classifier: Classifier | None = None,
+    ) -> Extraction:
         raise AssertionError("not called")
 
 

@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 
 import anyio
+import pytest
 
 from services.extraction_pool import ProcessExtractor
-from services.ports import Extraction
+from services.ports import Detection, Extraction
 from tests.conftest import FIXTURES
 from tests.docgen import build_pdf, text_lines
 
@@ -90,6 +91,22 @@ def nap(
 ) -> Extraction:
     time.sleep(0.8)  # a slow but honest parse
     return Extraction(outcome="ok", format="pdf")
+
+
+def worker_pid(text: str) -> Detection:
+    """A classifier that says which process ran it."""
+    return Detection(
+        resume_confidence=50, signals=(str(os.getpid()),), language="en", language_confidence=1.0
+    )
+
+
+def hang_classifier(text: str) -> Detection:
+    time.sleep(60)  # a detector stuck in a loop on some text
+    raise AssertionError("not reached")
+
+
+def broken_classifier(text: str) -> Detection:
+    raise ValueError("a detector bug")
 
 
 async def test_waiting_for_a_busy_worker_does_not_count_against_the_timeout() -> None:
@@ -229,3 +246,43 @@ async def test_aclose_lets_idle_workers_exit_before_the_loop_closes() -> None:
         assert len(workers) == 2  # warmed at start
     assert anyio.to_process._process_pool_workers.get() == set()
     assert [w.returncode for w in workers] == [0, 0]  # they exited on their own: EOF
+
+
+async def test_the_classifier_runs_in_the_worker_on_an_ok_text() -> None:
+    async with pool(workers=1) as extractor:
+        result = await extractor.extract(
+            RESUME, name_hint="cv.pdf", mime_type=None, classifier=worker_pid
+        )
+        refused = await extractor.extract(
+            b"{\\rtf1 x}", name_hint="cv.rtf", mime_type=None, classifier=worker_pid
+        )
+        plain = await extractor.extract(RESUME, name_hint="cv.pdf", mime_type=None)
+    assert result.outcome == "ok" and result.detection is not None
+    [pid] = result.detection.signals
+    assert pid.isdigit() and int(pid) != os.getpid()
+    assert refused.outcome != "ok" and refused.detection is None  # nothing to classify
+    assert plain.outcome == "ok" and plain.detection is None  # no classifier, no figures
+
+
+async def test_a_hanging_classifier_times_out_like_a_hanging_parser() -> None:
+    async with ProcessExtractor(workers=1, timeout_s=1.0, memory_mb=768, max_pages=10) as ex:
+        started = time.perf_counter()
+        result = await ex.extract(
+            RESUME, name_hint="cv.pdf", mime_type=None, classifier=hang_classifier
+        )
+        took = time.perf_counter() - started
+        after = await ex.extract(RESUME, name_hint="cv.pdf", mime_type=None)
+    assert result.outcome == "timeout" and took < 4.0
+    assert after.outcome == "ok"  # a fresh worker took over
+
+
+async def test_a_classifier_bug_reaches_the_caller_as_on_the_event_loop() -> None:
+    # not turned into "corrupt": the actor crashes and is restarted, as it was when it
+    # ran the detectors itself
+    async with pool(workers=1) as extractor:
+        with pytest.raises(ValueError, match="a detector bug"):
+            await extractor.extract(
+                RESUME, name_hint="cv.pdf", mime_type=None, classifier=broken_classifier
+            )
+        after = await extractor.extract(RESUME, name_hint="cv.pdf", mime_type=None)
+    assert after.outcome == "ok"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import anyio
@@ -15,6 +16,7 @@ from resumebek.actors import extractor
 from resumebek.config import Settings
 from resumebek.domain.rejections import rejection_html
 from resumebek.errors import DeliveryError, ExtractionError
+from resumebek.extraction_job import classify
 from resumebek.messages import (
     AnalyticsEvent,
     AnalyzeAnyway,
@@ -31,7 +33,7 @@ from resumebek.messages import (
     UserRef,
 )
 from resumebek.runtime.mailbox import Mailbox
-from services.ports import Extraction
+from services.ports import Classifier, Detection, Extraction
 from tests.fakes import FakeClock, Recorder
 
 T = TypeVar("T")
@@ -87,19 +89,30 @@ class WaitingRecorder(Recorder[T]):
 
 
 class FakeExtractor:
-    """Returns a scripted Extraction; can wait on an event to prove concurrency."""
+    """Returns a scripted Extraction; can wait on an event to prove concurrency. Like the
+    pool, it runs a classifier it is given on an "ok" text (here, in this process), unless
+    the script already carries the figures."""
 
     def __init__(self, result: Extraction, *, gate: anyio.Event | None = None) -> None:
         self.result = result
         self.gate = gate
         self.calls = 0
+        self.classifiers: list[Classifier | None] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self.busy = anyio.Event()  # set once `wait_busy` callers' count is reached
         self._busy_target = 0
 
-    async def extract(self, data: bytes, *, name_hint: str, mime_type: str | None) -> Extraction:
+    async def extract(
+        self,
+        data: bytes,
+        *,
+        name_hint: str,
+        mime_type: str | None,
+        classifier: Classifier | None = None,
+    ) -> Extraction:
         self.calls += 1
+        self.classifiers.append(classifier)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         if self._busy_target and self.in_flight >= self._busy_target:
@@ -107,7 +120,10 @@ class FakeExtractor:
         try:
             if self.gate is not None:
                 await self.gate.wait()
-            return self.result
+            result = self.result
+            if classifier is not None and result.outcome == "ok" and result.detection is None:
+                result = replace(result, detection=classifier(result.text))
+            return result
         finally:
             self.in_flight -= 1
 
@@ -270,7 +286,43 @@ async def test_extraction_failures_get_a_localized_reason(outcome: str, fmt: str
     assert metrics.REJECTIONS.labels(reason=outcome)._value.get() == before + 1
 
 
-async def test_not_a_resume_offers_analyze_anyway_and_forwards_when_pressed() -> None:
+def figures(sent: ResumeExtracted) -> Detection:
+    return Detection(
+        resume_confidence=sent.resume_confidence,
+        signals=sent.signals,
+        language=sent.language,
+        language_confidence=sent.language_confidence,
+    )
+
+
+def no_detection_here(text: str) -> Detection:
+    raise AssertionError("the detectors ran in the extractor actor, on the event loop")
+
+
+async def test_a_document_is_classified_in_its_extraction_job() -> None:
+    h = Harness(ok())
+    await h.run(document())
+    assert h.extractor.classifiers == [classify]  # the pool runs it in the worker
+    [sent] = h.analyzer.items
+    assert figures(sent) == classify(RESUME)
+
+
+async def test_the_actor_decides_with_the_workers_figures_and_detects_nothing_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(extractor, "classify", no_detection_here)
+    worker = Detection(
+        resume_confidence=97, signals=("from:worker",), language="kk", language_confidence=0.9
+    )
+    h = Harness(replace(ok(COVER_LETTER), detection=worker))
+    await h.run(document())
+    [sent] = h.analyzer.items  # a cover letter reviewed: the worker's figures said resume
+    assert figures(sent) == worker and h.replies == []
+
+
+async def test_not_a_resume_offers_analyze_anyway_and_forwards_when_pressed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     h = Harness(ok(COVER_LETTER, "docx"))
     await h.inbox.send(document(lang="en"))
     async with anyio.create_task_group() as tg:
@@ -285,6 +337,8 @@ async def test_not_a_resume_offers_analyze_anyway_and_forwards_when_pressed() ->
         prefix, token = button.data.split(":")
         assert prefix == "anyway" and len(token) == 16 and int(token, 16) >= 0
         assert len(button.data.encode()) <= 64
+        # the figures were kept with the text: pressing the button detects nothing again
+        monkeypatch.setattr(extractor, "classify", no_detection_here)
         await h.inbox.send(AnalyzeAnyway(trace="t2", who=who("en"), token=token))
         with anyio.fail_after(5):
             await h.analyzer.wait_for(1)
@@ -292,20 +346,33 @@ async def test_not_a_resume_offers_analyze_anyway_and_forwards_when_pressed() ->
     [sent] = h.analyzer.items
     assert sent.forced is True and sent.text == COVER_LETTER and sent.format == "docx"
     assert sent.trace == "t2" and sent.resume_confidence < 40
+    assert figures(sent) == classify(COVER_LETTER)
 
 
 async def test_analyze_anyway_works_once_only_for_its_owner_and_expires() -> None:
     cache = extractor.AnywayCache(ttl_s=60, max_items=2)
-    token = cache.put(now=0, user=1, text="x", format="txt", pages=1, notes=(), received_at=0)
+    figures = Detection(resume_confidence=10, language="en", language_confidence=0.5)
+
+    def put(text: str) -> str:
+        return cache.put(
+            now=0,
+            user=1,
+            text=text,
+            format="txt",
+            pages=1,
+            notes=(),
+            detection=figures,
+            received_at=0,
+        )
+
+    token = put("x")
     assert cache.take(token, now=1, user=2) is None  # someone else's button
-    assert cache.take(token, now=1, user=1) is not None
+    kept = cache.take(token, now=1, user=1)
+    assert kept is not None and kept.detection == figures
     assert cache.take(token, now=2, user=1) is None  # used
-    token = cache.put(now=0, user=1, text="x", format="txt", pages=1, notes=(), received_at=0)
+    token = put("x")
     assert cache.take(token, now=61, user=1) is None  # expired
-    tokens = [
-        cache.put(now=0, user=1, text=str(i), format="txt", pages=1, notes=(), received_at=0)
-        for i in range(3)
-    ]
+    tokens = [put(str(i)) for i in range(3)]
     assert len(cache) == 2 and cache.take(tokens[0], now=1, user=1) is None  # bounded
 
 

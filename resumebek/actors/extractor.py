@@ -1,10 +1,11 @@
 """The extractor actor: documents and pasted text in, resume text (or a reason) out.
 
-DocumentReceived: size check → download (bounded) → extraction in worker processes →
-too-short / resume detection → ResumeExtracted to the analyzer, or a localized rejection to
-the outbox. A text that is not a resume is kept in memory for a while under a random
-token, so the "analyze anyway" button can still send it on. Several documents are handled
-at once (`concurrency`) so every worker process stays busy.
+DocumentReceived: size check → download (bounded) → extraction and resume/language
+detection in worker processes → ResumeExtracted to the analyzer, or a localized rejection
+to the outbox. Pasted text is detected here (at most a Telegram message). A text that is
+not a resume is kept in memory for a while under a random token, with its detection, so
+the "analyze anyway" button can still send it on. Several documents are handled at once
+(`concurrency`) so every worker process stays busy.
 
 Logs carry event names, trace ids, sizes, durations and outcomes: never text or file names.
 """
@@ -23,9 +24,8 @@ import anyio
 from resumebek import metrics
 from resumebek.config import Settings
 from resumebek.domain.cleaning import clean_text, count_words, longer_than_resume
-from resumebek.domain.detection import ResumeVerdict, detect_resume
+from resumebek.domain.detection import ResumeVerdict
 from resumebek.domain.events import declared_format, event, size_bucket
-from resumebek.domain.language import LanguageGuess, detect_language
 from resumebek.domain.rejections import (
     analyze_anyway_label,
     anyway_expired_html,
@@ -33,6 +33,7 @@ from resumebek.domain.rejections import (
     rejection_html,
 )
 from resumebek.errors import DeliveryError, ExtractionError, MailboxClosed
+from resumebek.extraction_job import classify
 from resumebek.messages import (
     REJECT_REASONS,
     AnalyticsEvent,
@@ -50,7 +51,7 @@ from resumebek.messages import (
     TextReceived,
 )
 from resumebek.runtime.mailbox import Address, Mailbox
-from services.ports import Clock, DocumentExtractor, Extraction
+from services.ports import Clock, Detection, DocumentExtractor, Extraction
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class _Kept:
     format: DocFormat
     pages: int
     notes: tuple[str, ...]
+    detection: Detection  # "analyze anyway" sends these figures on, not computed again
     received_at: float
     expires_at: float
 
@@ -98,6 +100,7 @@ class AnywayCache:
         format: DocFormat,
         pages: int,
         notes: tuple[str, ...],
+        detection: Detection,
         received_at: float,
     ) -> str:
         self._expire(now)
@@ -108,6 +111,7 @@ class AnywayCache:
             format=format,
             pages=pages,
             notes=notes,
+            detection=detection,
             received_at=received_at,
             expires_at=now + self._ttl_s,
         )
@@ -215,8 +219,9 @@ async def _on_document(msg: DocumentReceived, deps: _Deps) -> None:
         log.warning("extract.download_failed trace=%s kind=%s", msg.trace, type(exc).__name__)
         await _download_failed(msg, deps, kind=type(exc).__name__)
         return
+    # the worker that extracts the text also runs the detectors on it: off the event loop
     extraction = await deps.extractor.extract(
-        data, name_hint=msg.file_name, mime_type=msg.mime_type
+        data, name_hint=msg.file_name, mime_type=msg.mime_type, classifier=classify
     )
     log.info(
         "extract.done trace=%s format=%s outcome=%s pages=%d bytes=%d ms=%d",
@@ -328,14 +333,16 @@ async def _classify(
     if longer_than_resume(text):  # documents and pasted text alike: never to the LLM
         await _reject(trace, who, "too_many_pages", format, deps)
         return
-    verdict = detect_resume(text)
-    guess = detect_language(text)
+    # a document's figures come from its worker; pasted text (no worker job) is detected
+    # here, as is a document from an extractor that ran no classifier
+    detection = extraction.detection if extraction.detection is not None else classify(text)
     log.info(
         "extract.detected trace=%s resume_confidence=%d language=%s",
         trace,
-        verdict.confidence,
-        guess.language,
+        detection.resume_confidence,
+        detection.language,
     )
+    verdict = ResumeVerdict(confidence=detection.resume_confidence, signals=detection.signals)
     if verdict.is_resume(deps.settings.resume_threshold):
         _settle(trace, who, deps, reviewed=True)
         await deps.to_analyzer.send(
@@ -347,8 +354,7 @@ async def _classify(
                 pages=extraction.pages,
                 notes=extraction.notes,
                 received_at=received_at,
-                verdict=verdict,
-                guess=guess,
+                detection=detection,
             )
         )
         return
@@ -359,6 +365,7 @@ async def _classify(
         format=format,
         pages=extraction.pages,
         notes=extraction.notes,
+        detection=detection,
         received_at=received_at,
     )
     lang = who.ui_language
@@ -390,8 +397,7 @@ async def _on_anyway(msg: AnalyzeAnyway, deps: _Deps) -> None:
             pages=kept.pages,
             notes=kept.notes,
             received_at=deps.clock.now(),
-            verdict=detect_resume(kept.text),
-            guess=detect_language(kept.text),
+            detection=kept.detection,
             forced=True,
         )
     )
@@ -406,8 +412,7 @@ def _extracted(
     pages: int,
     notes: tuple[str, ...],
     received_at: float,
-    verdict: ResumeVerdict,
-    guess: LanguageGuess,
+    detection: Detection,
     forced: bool = False,
 ) -> ResumeExtracted:
     """What the analyzer gets: the text with its detection and language figures."""
@@ -417,10 +422,10 @@ def _extracted(
         text=text,
         format=format,
         pages=pages,
-        language=guess.language,
-        language_confidence=guess.confidence,
-        resume_confidence=verdict.confidence,
-        signals=verdict.signals,
+        language=detection.language,
+        language_confidence=detection.language_confidence,
+        resume_confidence=detection.resume_confidence,
+        signals=detection.signals,
         quality_notes=notes,
         forced=forced,
         received_at=received_at,
