@@ -17,6 +17,7 @@ import orjson
 
 from resumebek.analytics_admin import load_daily
 from resumebek.commands.stats import iso_date, os_error_line, settings_from_env
+from resumebek.config import Settings
 from resumebek.domain.events import FIELD_CHECKS
 from resumebek.domain.stats import DAILY_COLUMNS, daily_row
 from services.analytics_files import ReadCounts, analytics_dir, iter_events
@@ -53,28 +54,30 @@ def run(args: argparse.Namespace) -> int:
     counts = ReadCounts()
     try:
         with _output(args.output) as out:
-            if args.events:
-                events = iter_events(analytics_dir(settings), args.start, args.end, counts)
-                if args.format == "json":
-                    for ev in events:
-                        out.write(orjson.dumps(ev, option=orjson.OPT_APPEND_NEWLINE).decode())
-                else:
-                    writer = csv.DictWriter(
-                        out, EVENT_COLUMNS, extrasaction="ignore", lineterminator="\n"
-                    )
-                    writer.writeheader()
-                    writer.writerows(events)
-            else:
-                rows = [daily_row(day) for day in load_daily(settings, args.start, args.end)]
-                if args.format == "json":
-                    out.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
-                else:
-                    writer = csv.DictWriter(out, DAILY_COLUMNS, lineterminator="\n")
-                    writer.writeheader()
-                    writer.writerows(rows)
+            _write(out, args, settings, counts)
     except OSError as exc:
         print(os_error_line("export", exc), file=sys.stderr)
         return 2
     if counts.skipped:
         print(f"note: {counts.skipped} damaged line(s) skipped", file=sys.stderr)
     return 0
+
+
+def _write(out: IO[str], args: argparse.Namespace, settings: Settings, counts: ReadCounts) -> None:
+    if args.events:
+        events = iter_events(analytics_dir(settings), args.start, args.end, counts)
+        if args.format == "json":
+            for ev in events:
+                out.write(orjson.dumps(ev, option=orjson.OPT_APPEND_NEWLINE).decode())
+        else:
+            writer = csv.DictWriter(out, EVENT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(events)
+        return
+    rows = [daily_row(day) for day in load_daily(settings, args.start, args.end)]
+    if args.format == "json":
+        out.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        writer = csv.DictWriter(out, DAILY_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
