@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -27,7 +28,13 @@ from resumebek.messages import (
     UserRef,
 )
 from resumebek.runtime.mailbox import Mailbox
-from services.followup_store import COLUMNS, encode_snapshot, load_snapshot, save_snapshot
+from services.followup_store import (
+    COLUMNS,
+    append_scheduled,
+    encode_snapshot,
+    load_snapshot,
+    save_snapshot,
+)
 from tests.followup_harness import ALMATY, almaty, harness, settle
 
 DAY = 24 * 3600.0
@@ -520,3 +527,39 @@ async def test_a_schedule_is_on_disk_before_the_debounced_snapshot(tmp_path: Pat
         assert _pending_users(h.snapshot) == []
         crashed = load_snapshot(h.snapshot, now=h.clock.now(), default_language="en")
         assert sorted(j.user for j in crashed.jobs) == [7, 8]
+
+
+async def test_a_full_disk_keeps_schedules_in_memory_until_a_snapshot_takes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    disk_full = False
+    real_scheduled, real_save = append_scheduled, save_snapshot
+
+    def refuse(real: Callable[..., int | None]) -> Callable[..., int | None]:
+        def write(*args: object, **kwargs: object) -> int | None:
+            if disk_full:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return real(*args, **kwargs)
+
+        return write
+
+    monkeypatch.setattr(followup, "append_scheduled", refuse(real_scheduled))
+    monkeypatch.setattr(followup, "save_snapshot", refuse(real_save))
+    h = harness(tmp_path, start=NOON)
+    async with h.running():
+        await h.advance(1)
+        disk_full = True
+        await h.schedule(1)
+        await h.schedule(2)  # the actor is still up: each schedule is kept in memory
+        await h.advance(3, step=1)  # snapshots are retried and refused too
+        assert [e.fields["kind"] for e in h.events("error")] == ["journal_write"]  # once
+        assert h.events("followup_scheduled") == []  # nothing is on disk yet
+        disk_full = False
+        await h.advance(1)
+        assert len(h.events("followup_scheduled")) == 2
+    assert _pending_users(h.snapshot) == [1, 2]
+    said = [r.getMessage() for r in caplog.records if r.name == "resumebek.actors.followup"]
+    assert [m for m in said if "journal_failed" in m or "snapshot_failed" in m] == [
+        "followup.journal_failed kind=ENOSPC final=False"
+    ]
+    assert "followup.disk_recovered after=journal" in said

@@ -20,7 +20,9 @@ import math
 import uuid
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 
@@ -61,6 +63,11 @@ from services.ports import Clock
 from services.storage import gc_paused
 
 log = logging.getLogger(__name__)
+
+
+class _JournalAppend(Protocol):
+    def __call__(self, *, at: datetime) -> None: ...
+
 
 SNAPSHOT_NAME = "followup_jobs.json"
 RECEIPT_TIMEOUT_S = 15 * 60.0  # no receipt by then (outbox lost it?): count a failed try
@@ -132,6 +139,7 @@ class _Timer:
         self._wake = anyio.Event()
         self._last_write = -math.inf
         self._journal_lines = 0
+        self._disk_outage: str | None = None  # "journal" or "snapshot": a write refused
 
     # ------------------------------------------------------------ start
 
@@ -224,8 +232,7 @@ class _Timer:
             next_try_at=due,
         )
         self._add(job)
-        append_scheduled(self._path, job, at=self._now_dt())  # durable before the snapshot
-        self._journal_lines += 1
+        self._journal(partial(append_scheduled, self._path, job))  # durable before the snapshot
         self._unacked.append((job, due.timestamp() - message.delivered_at))
         self._mark_dirty()
 
@@ -361,10 +368,33 @@ class _Timer:
     def _finish(self, job_id: str, outcome: str) -> None:
         """The job is done for good: journal it now (fsync); a snapshot folds it in later."""
         self._remove(job_id)
-        append_finished(self._path, {job_id: outcome}, at=self._now_dt())
-        self._journal_lines += 1
+        self._journal(partial(append_finished, self._path, {job_id: outcome}))
         if self._journal_lines >= JOURNAL_COMPACT_AFTER:
             self._mark_dirty()
+
+    def _journal(self, append: _JournalAppend) -> None:
+        """Append one record to the journal (fsync). A disk that refuses it (full, read-only)
+        leaves the change in memory for the next snapshot, which is retried."""
+        try:
+            append(at=self._now_dt())
+        except OSError as exc:
+            self._disk_refused("journal", exc)
+            self._mark_dirty()
+            return
+        self._disk_took()
+        self._journal_lines += 1
+
+    def _disk_refused(self, what: str, exc: OSError, *, final: bool = False) -> None:
+        """Said once per outage (log and analytics), not once per write."""
+        if self._disk_outage is None:
+            self._disk_outage = what
+            log.error("followup.%s_failed kind=%s final=%s", what, os_error_kind(exc), final)
+            self._emit("error", user=None, actor="followup", kind=f"{what}_write")
+
+    def _disk_took(self) -> None:
+        if self._disk_outage is not None:
+            log.warning("followup.disk_recovered after=%s", self._disk_outage)
+            self._disk_outage = None
 
     def _drop_too_late(self, job: FollowUpJob) -> None:
         self._finish(job.job_id, "too_late")
@@ -412,9 +442,9 @@ class _Timer:
                 self._path, self._jobs.values(), self._opted_out, saved_at=to_utc(now)
             )
         except OSError as exc:  # disk full, read-only volume: keep the state, try again later
-            log.error("followup.snapshot_failed kind=%s final=%s", os_error_kind(exc), final)
-            self._emit("error", user=None, actor="followup", kind="snapshot_write")
+            self._disk_refused("snapshot", exc, final=final)
             return
+        self._disk_took()
         self._dirty = False
         self._journal_lines = 0
         log.debug("followup.snapshot pending=%d bytes=%d final=%s", len(self._jobs), size, final)
