@@ -202,8 +202,11 @@ def read_outcome(
             out.unanswered.append(user)
         if len(reviews) == 1:
             out.exactly_one_review += 1
+        # the file was reviewable if any sender got a review, even twice (a repeat after an
+        # outbox restart is counted as `duplicated`, not as a file that got no review)
+        if reviews:
             counts[0] += 1
-        elif not reviews and others:
+        elif others:
             counts[1] += 1
         if len(reviews) > 1 or (not reviews and len(others) > 1):
             out.duplicated += 1
