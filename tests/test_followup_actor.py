@@ -563,3 +563,21 @@ async def test_a_full_disk_keeps_schedules_in_memory_until_a_snapshot_takes_them
         "followup.journal_failed kind=ENOSPC final=False"
     ]
     assert "followup.disk_recovered after=journal" in said
+
+
+async def test_schedules_only_in_memory_at_shutdown_are_said_to_be_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness(tmp_path, start=NOON)
+    async with h.running():
+        await h.advance(1)
+
+        def full(*args: object, **kwargs: object) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(followup, "append_scheduled", full)
+        monkeypatch.setattr(followup, "save_snapshot", full)
+        await h.schedule(1)
+    assert "followup.unsaved_at_shutdown kind=ENOSPC pending=1 unacknowledged=1" in (
+        caplog.messages
+    )

@@ -621,6 +621,8 @@ async def test_a_full_disk_for_the_state_file_does_not_stop_the_bot(
     assert [r.getMessage() for r in caplog.records if "state_write" in r.getMessage()] == [
         "ingress.state_write_failed kind=ENOSPC"  # once for the outage, not per message
     ]
+    # the actor stopped with the disk still full: what only memory held is said to be lost
+    assert "ingress.state_unsaved_at_shutdown kind=ENOSPC" in caplog.messages
     disk_full = False
     await h.run(msg(text=RESUME_TEXT, mid=4, user=8))
     saved = json.loads(path.read_bytes())

@@ -385,7 +385,15 @@ class _Timer:
         self._journal_lines += 1
 
     def _disk_refused(self, what: str, exc: OSError, *, final: bool = False) -> None:
-        """Said once per outage (log and analytics), not once per write."""
+        """Said once per outage (log and analytics), not once per write; and always at
+        shutdown, where what is only in memory is lost."""
+        if final:
+            log.error(
+                "followup.unsaved_at_shutdown kind=%s pending=%d unacknowledged=%d",
+                os_error_kind(exc),
+                len(self._jobs),
+                len(self._unacked),
+            )
         if self._disk_outage is None:
             self._disk_outage = what
             log.error("followup.%s_failed kind=%s final=%s", what, os_error_kind(exc), final)

@@ -545,10 +545,26 @@ async def run(
         admin_summary=admin_summary,
         waits=waits if waits is not None else QuotaWaits(),
     )
-    async for update in inbox:
-        if isinstance(update, RequestSettled):
-            await ingress.on_settled(update)
-        elif isinstance(update, IncomingCallback):
-            await ingress.on_callback(update)
-        else:
-            await ingress.on_message(update)
+    try:
+        async for update in inbox:
+            if isinstance(update, RequestSettled):
+                await ingress.on_settled(update)
+            elif isinstance(update, IncomingCallback):
+                await ingress.on_callback(update)
+            else:
+                await ingress.on_message(update)
+    finally:
+        _last_save(store)
+
+
+def _last_save(store: IngressStore) -> None:
+    """The state is saved with every change, so it is dirty here only after the disk refused
+    it: one last try (synchronous: it runs while being cancelled too), or say it is lost."""
+    if not store.dirty:
+        return
+    try:
+        store.save()
+    except OSError as exc:
+        log.error("ingress.state_unsaved_at_shutdown kind=%s", os_error_kind(exc))
+        return
+    store.dirty = False
