@@ -123,3 +123,21 @@ def test_stats_are_right_when_the_cache_cannot_be_written(data_dir: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["users"] == 3
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("stats", "--date", "0001-01-01"), "expected a date from 2000-01-01 to 2199-12-31"),
+        (("stats", "--date", "9999-12-31"), "expected a date from 2000-01-01 to 2199-12-31"),
+        (("stats", "--days", "10000000"), "expected a whole number of days from 1 to 36600"),
+        (("export", "--from", "9999-12-30", "--to", "9999-12-31", "--events"), "expected a date"),
+        (("report", "--to", "0001-01-05", "-o", "x.html"), "expected a date"),
+    ],
+)  # fmt: skip
+def test_dates_at_the_ends_of_the_calendar_are_usage_errors(
+    data_dir: Path, args: tuple[str, ...], expected: str
+) -> None:
+    done = resumebek(data_dir, *args)
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr and "Traceback" not in done.stderr

@@ -18,12 +18,22 @@ from resumebek.config import Settings, load_settings
 from resumebek.domain.stats import Summary, summary_dict, summary_rows
 from resumebek.errors import ConfigError
 
+# Dates a command accepts: the years the writer accepts timestamps for, far enough from
+# date.min and date.max that "the day before" or "N days back" can never overflow.
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
+MAX_DAYS = 36_600  # about a century: any --days the calendar arithmetic can take
+
 
 def iso_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-12-03, got {text!r}") from None
+    if not EARLIEST <= day <= LATEST:
+        raise argparse.ArgumentTypeError(
+            f"expected a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}, got {text!r}"
+        )
+    return day
 
 
 def positive_int(text: str) -> int:
@@ -33,6 +43,10 @@ def positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of days >= 1, got {text!r}")
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of days from 1 to {MAX_DAYS}, got {text!r}"
+        )
     return value
 
 
