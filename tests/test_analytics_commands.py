@@ -141,3 +141,22 @@ def test_dates_at_the_ends_of_the_calendar_are_usage_errors(
     done = resumebek(data_dir, *args)
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_stats_to_a_full_disk_is_one_line_and_exit_2(data_dir: Path, fmt: str) -> None:
+    env = resumebek_env(DATA_DIR=str(data_dir), TIMEZONE="Asia/Almaty", BOT_MODE="development")
+    with open("/dev/full", "w") as full:  # noqa: PTH123
+        done = subprocess.run(
+            [PYTHON, "-m", "resumebek", "stats", "--date", "2026-05-10", "--format", fmt],
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[0] == "resumebek stats: No space left on device"
+    assert "Traceback" not in done.stderr

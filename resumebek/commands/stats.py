@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import sys
 import time
@@ -103,6 +104,28 @@ def _table(summary: Summary) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _render(summary: Summary, fmt: str) -> str:
+    if fmt == "json":
+        return orjson.dumps(summary_dict(summary), option=orjson.OPT_INDENT_2).decode() + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("metric", "value"))
+        writer.writerows(summary_rows(summary))
+        return buffer.getvalue()
+    return _table(summary)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null after a failed write, so the interpreter's last flush of
+    what is still buffered cannot add an "Exception ignored" traceback to our one line."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     if settings is None:
@@ -116,15 +139,15 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(os_error_line("stats", exc), file=sys.stderr)
         return 2
-    if args.format == "json":
-        sys.stdout.write(orjson.dumps(summary_dict(summary), option=orjson.OPT_INDENT_2).decode())
-        sys.stdout.write("\n")
-    elif args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(("metric", "value"))
-        writer.writerows(summary_rows(summary))
-    else:
-        sys.stdout.write(_table(summary))
+    try:
+        sys.stdout.write(_render(summary, args.format))
+        sys.stdout.flush()  # a full disk shows here, not after run() returns
+    except BrokenPipeError:
+        raise  # `resumebek stats | head`: the CLI treats it as a normal end
+    except OSError as exc:
+        _discard_stdout()
+        print(os_error_line("stats", exc), file=sys.stderr)
+        return 2
     if summary.skipped_lines:
         print(f"note: {summary.skipped_lines} damaged line(s) skipped", file=sys.stderr)
     return 0
