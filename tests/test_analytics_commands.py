@@ -160,3 +160,28 @@ def test_stats_to_a_full_disk_is_one_line_and_exit_2(data_dir: Path, fmt: str) -
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[0] == "resumebek stats: No space left on device"
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_report_to_a_device_writes_to_it_and_never_replaces_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    link = tmp_path / "full"  # stands in for `-o /dev/full` without touching /dev
+    link.symlink_to("/dev/full")
+    done = resumebek(data_dir, "report", "--to", "2026-05-10", "-o", str(link))
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("resumebek report: No space left on device")
+    assert link.is_symlink() and link.resolve() == Path("/dev/full")
+
+
+def test_report_through_a_symlink_updates_the_file_it_points_to(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    real = tmp_path / "site" / "report.html"
+    real.parent.mkdir()
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "report.html"
+    link.symlink_to(real)
+    done = resumebek(data_dir, "report", "--to", "2026-05-10", "-o", str(link))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("<!doctype html>")
