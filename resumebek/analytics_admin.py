@@ -47,7 +47,7 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-CACHE_VERSION = 1  # bump when Tally or tally_events changes meaning
+CACHE_VERSION = 2  # bump when Tally or tally_events changes meaning
 
 
 def cache_dir(settings: Settings) -> Path:
@@ -80,7 +80,8 @@ def tally_day(
     if cache is not None and (hit := _cached(cache, day, stamp)) is not None:
         return hit
     counts = ReadCounts()
-    tallies = tally_events(parse_lines(read_day_lines(directory, day), counts), ZoneInfo(zone_name))
+    events = parse_lines(read_day_lines(directory, day), counts)
+    tallies = tally_events(events, ZoneInfo(zone_name), file_day=day)
     if counts.skipped:
         tallies.setdefault(day, Tally()).skipped_lines += counts.skipped
     if cache is not None:
