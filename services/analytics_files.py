@@ -7,10 +7,12 @@ writer cuts it off before appending again (`repair_tail`), and readers skip and 
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import secrets
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -235,11 +237,18 @@ class ReadCounts:
 
 def read_day_lines(directory: Path, day: date) -> list[bytes]:
     """The raw lines of one day file (empty when it does not exist). A last line without a
-    newline is kept; the parser rejects it when it is torn."""
+    newline is kept; the parser rejects it when it is torn. Raises OSError for anything but
+    a regular file: a FIFO would block forever and /dev/zero would fill the memory."""
+    path = day_file(directory, day)
     try:
-        data = day_file(directory, day).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait
     except FileNotFoundError:
         return []
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "Not a regular file", str(path))
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read()
     return data.split(b"\n")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,7 +29,7 @@ def resumebek(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=20,
         check=False,
     )
 
@@ -185,3 +186,17 @@ def test_report_through_a_symlink_updates_the_file_it_points_to(
     done = resumebek(data_dir, "report", "--to", "2026-05-10", "-o", str(link))
     assert done.returncode == 0, done.stderr
     assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_a_day_file_that_is_not_a_file_is_one_line_not_a_hang(data_dir: Path, kind: str) -> None:
+    odd = data_dir / "analytics" / "2026-05-08.jsonl"
+    if kind == "fifo":
+        os.mkfifo(odd)  # reading it would wait for a writer forever
+    elif kind == "device":
+        odd.symlink_to("/dev/zero")  # reading it would fill the memory
+    else:
+        odd.mkdir()
+    done = resumebek(data_dir, "stats", "--date", "2026-05-08")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"resumebek stats: Not a regular file: {odd}"
