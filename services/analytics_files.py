@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from resumebek.config import Settings
-from resumebek.errors import ConfigError
+from resumebek.errors import ConfigError, os_error_kind
 from services.storage import write_atomic
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,9 @@ def repair_tail(path: Path) -> int:
 
 
 def remove_expired(directory: Path, today: date, retention_days: int) -> list[date]:
-    """Delete day files older than `retention_days` (today counts as day 1); returns their days."""
+    """Delete day files older than `retention_days` (today counts as day 1); returns their days.
+    An entry that cannot be removed (a directory, a failing disk) is logged and passed over,
+    so it cannot keep every newer expired file too."""
     oldest_kept = today - timedelta(days=retention_days - 1)
     removed: list[date] = []
     for day, path in day_files(directory):
@@ -122,6 +124,11 @@ def remove_expired(directory: Path, today: date, retention_days: int) -> list[da
             try:
                 path.unlink()
             except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.error(
+                    "analytics.retention_remove_failed day=%s kind=%s", day, os_error_kind(exc)
+                )
                 continue
             removed.append(day)
     return removed
