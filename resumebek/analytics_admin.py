@@ -63,7 +63,7 @@ def _cached(cache: Path, day: date, stamp: list[object]) -> dict[date, Tally] | 
         return {date.fromisoformat(k): tally_from_dict(v) for k, v in data["tallies"].items()}
     except FileNotFoundError:
         return None
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None  # a damaged cache entry is only a miss
 
 
@@ -106,7 +106,10 @@ def _prune_cache(cache: Path, directory: Path) -> None:
         except ValueError:
             continue
         if not day_file(directory, day).exists():
-            entry.unlink(missing_ok=True)
+            try:
+                entry.unlink(missing_ok=True)
+            except OSError as exc:  # a read-only DATA_DIR: the figures are right regardless
+                log.warning("stats.cache_prune_failed kind=%s", os_error_kind(exc))
 
 
 def auto_workers(n_days: int) -> int:

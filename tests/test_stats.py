@@ -11,8 +11,10 @@ line and one non-object line are in the file.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -212,3 +214,30 @@ def test_lines_a_hostile_or_foreign_writer_made_are_skipped_and_counted(
     assert (s.starts, s.received, s.analyzed, s.rejected) == (2, 3, 2, 1)  # as before
     assert s.median_score == 6.5 and (s.latency_p50_ms, s.latency_p95_ms) == (20, 3000)
     assert s.campaigns == {"(direct)": 1, "kbtu": 1}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda e: e.update(tallies=[1]), id="tallies-a-list"),
+        pytest.param(lambda e: e["tallies"]["2026-05-09"].update(heat=[1, 2]), id="short-heat"),
+        pytest.param(lambda e: e["tallies"]["2026-05-09"].update(users=5), id="users-a-number"),
+    ],
+)
+def test_a_cache_entry_with_the_right_stamp_but_wrong_shape_is_a_miss(
+    settings: Settings, damage: Callable[[dict[str, Any]], None]
+) -> None:
+    fresh = load_summary(settings, SAT, SUN, use_cache=False)
+    load_summary(settings, SAT, SUN)  # fills the cache
+    entry_path = cache_dir(settings) / "2026-05-09.json"
+    entry = orjson.loads(entry_path.read_bytes())
+    damage(entry)
+    entry_path.write_bytes(orjson.dumps(entry))
+    assert load_summary(settings, SAT, SUN) == fresh
+
+
+def test_a_cache_entry_that_cannot_be_pruned_does_not_stop_stats(settings: Settings) -> None:
+    fresh = load_summary(settings, SAT, SUN, use_cache=False)
+    stale = cache_dir(settings) / "2026-01-01.json"  # its day file is gone: pruned
+    stale.mkdir(parents=True)  # unlink() of a directory fails, like a read-only DATA_DIR
+    assert load_summary(settings, SAT, SUN) == fresh

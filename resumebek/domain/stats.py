@@ -103,6 +103,9 @@ def tally_to_dict(t: Tally) -> dict[str, Any]:
 
 
 def tally_from_dict(d: Mapping[str, Any]) -> Tally:
+    """Raises KeyError, TypeError or ValueError for a dict `tally_to_dict` did not make."""
+    if len(d["heat"]) != 7 * 24:  # a short one would fail later, in merge()
+        raise ValueError("heat")
     return Tally(
         events=Counter(d["events"]),
         users=set(d["users"]),
