@@ -200,3 +200,17 @@ def test_a_day_file_that_is_not_a_file_is_one_line_not_a_hang(data_dir: Path, ki
     done = resumebek(data_dir, "stats", "--date", "2026-05-08")
     assert done.returncode == 2
     assert done.stderr.strip() == f"resumebek stats: Not a regular file: {odd}"
+
+
+def test_stats_table_never_sends_control_characters_from_files_to_the_terminal(
+    data_dir: Path,
+) -> None:
+    hostile = "x\x1b]0;owned\x07\x1b[2J\rline\nbreak"  # retitle, clear screen, overwrite
+    line = {"v": 1, "ts": "2026-05-10T12:00:00+05:00", "event": "resume_rejected",
+            "user": "u9", "trace": None, "reason": hostile}  # fmt: skip
+    with (data_dir / "analytics" / "2026-05-10.jsonl").open("ab") as handle:
+        handle.write(orjson.dumps(line) + b"\n")
+    done = resumebek(data_dir, "stats", "--date", "2026-05-10")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\r" not in done.stdout
+    assert "rejections.x\\x1b]0;owned\\x07\\x1b[2J\\rline\\nbreak  1" in done.stdout

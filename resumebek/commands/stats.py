@@ -90,8 +90,16 @@ def pick_range(args: argparse.Namespace, today: date) -> tuple[date, date] | str
     return day, day
 
 
+def _printable(text: str) -> str:
+    """`text` with control characters spelled out (ESC as \\x1b): labels come from files a
+    hostile writer could fill with escape sequences that retitle or clear the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _table(summary: Summary) -> str:
-    rows = summary_rows(summary)
+    rows = [(_printable(k), _printable(v)) for k, v in summary_rows(summary)]
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     if len(summary.days) > 1:
