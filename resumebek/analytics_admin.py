@@ -47,7 +47,7 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-CACHE_VERSION = 1  # bump when Tally or tally_events changes meaning
+CACHE_VERSION = 2  # bump when Tally or tally_events changes meaning
 
 
 def cache_dir(settings: Settings) -> Path:
@@ -63,7 +63,7 @@ def _cached(cache: Path, day: date, stamp: list[object]) -> dict[date, Tally] | 
         return {date.fromisoformat(k): tally_from_dict(v) for k, v in data["tallies"].items()}
     except FileNotFoundError:
         return None
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None  # a damaged cache entry is only a miss
 
 
@@ -80,7 +80,8 @@ def tally_day(
     if cache is not None and (hit := _cached(cache, day, stamp)) is not None:
         return hit
     counts = ReadCounts()
-    tallies = tally_events(parse_lines(read_day_lines(directory, day), counts), ZoneInfo(zone_name))
+    events = parse_lines(read_day_lines(directory, day), counts)
+    tallies = tally_events(events, ZoneInfo(zone_name), file_day=day)
     if counts.skipped:
         tallies.setdefault(day, Tally()).skipped_lines += counts.skipped
     if cache is not None:
@@ -105,7 +106,10 @@ def _prune_cache(cache: Path, directory: Path) -> None:
         except ValueError:
             continue
         if not day_file(directory, day).exists():
-            entry.unlink(missing_ok=True)
+            try:
+                entry.unlink(missing_ok=True)
+            except OSError as exc:  # a read-only DATA_DIR: the figures are right regardless
+                log.warning("stats.cache_prune_failed kind=%s", os_error_kind(exc))
 
 
 def auto_workers(n_days: int) -> int:

@@ -7,10 +7,12 @@ writer cuts it off before appending again (`repair_tail`), and readers skip and 
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import secrets
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,7 +22,7 @@ from typing import Any
 import orjson
 
 from resumebek.config import Settings
-from resumebek.errors import ConfigError
+from resumebek.errors import ConfigError, os_error_kind
 from services.storage import write_atomic
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,9 @@ def repair_tail(path: Path) -> int:
 
 
 def remove_expired(directory: Path, today: date, retention_days: int) -> list[date]:
-    """Delete day files older than `retention_days` (today counts as day 1); returns their days."""
+    """Delete day files older than `retention_days` (today counts as day 1); returns their days.
+    An entry that cannot be removed (a directory, a failing disk) is logged and passed over,
+    so it cannot keep every newer expired file too."""
     oldest_kept = today - timedelta(days=retention_days - 1)
     removed: list[date] = []
     for day, path in day_files(directory):
@@ -120,6 +124,11 @@ def remove_expired(directory: Path, today: date, retention_days: int) -> list[da
             try:
                 path.unlink()
             except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.error(
+                    "analytics.retention_remove_failed day=%s kind=%s", day, os_error_kind(exc)
+                )
                 continue
             removed.append(day)
     return removed
@@ -235,11 +244,18 @@ class ReadCounts:
 
 def read_day_lines(directory: Path, day: date) -> list[bytes]:
     """The raw lines of one day file (empty when it does not exist). A last line without a
-    newline is kept; the parser rejects it when it is torn."""
+    newline is kept; the parser rejects it when it is torn. Raises OSError for anything but
+    a regular file: a FIFO would block forever and /dev/zero would fill the memory."""
+    path = day_file(directory, day)
     try:
-        data = day_file(directory, day).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait
     except FileNotFoundError:
         return []
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "Not a regular file", str(path))
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read()
     return data.split(b"\n")
 
 

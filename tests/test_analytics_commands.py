@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,7 +29,7 @@ def resumebek(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=20,
         check=False,
     )
 
@@ -123,3 +124,93 @@ def test_stats_are_right_when_the_cache_cannot_be_written(data_dir: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["users"] == 3
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("stats", "--date", "0001-01-01"), "expected a date from 2000-01-01 to 2199-12-31"),
+        (("stats", "--date", "9999-12-31"), "expected a date from 2000-01-01 to 2199-12-31"),
+        (("stats", "--days", "10000000"), "expected a whole number of days from 1 to 36600"),
+        (("export", "--from", "9999-12-30", "--to", "9999-12-31", "--events"), "expected a date"),
+        (("report", "--to", "0001-01-05", "-o", "x.html"), "expected a date"),
+    ],
+)  # fmt: skip
+def test_dates_at_the_ends_of_the_calendar_are_usage_errors(
+    data_dir: Path, args: tuple[str, ...], expected: str
+) -> None:
+    done = resumebek(data_dir, *args)
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_stats_to_a_full_disk_is_one_line_and_exit_2(data_dir: Path, fmt: str) -> None:
+    env = resumebek_env(DATA_DIR=str(data_dir), TIMEZONE="Asia/Almaty", BOT_MODE="development")
+    with open("/dev/full", "w") as full:  # noqa: PTH123
+        done = subprocess.run(
+            [PYTHON, "-m", "resumebek", "stats", "--date", "2026-05-10", "--format", fmt],
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[0] == "resumebek stats: No space left on device"
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_report_to_a_device_writes_to_it_and_never_replaces_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    link = tmp_path / "full"  # stands in for `-o /dev/full` without touching /dev
+    link.symlink_to("/dev/full")
+    done = resumebek(data_dir, "report", "--to", "2026-05-10", "-o", str(link))
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("resumebek report: No space left on device")
+    assert link.is_symlink() and link.resolve() == Path("/dev/full")
+
+
+def test_report_through_a_symlink_updates_the_file_it_points_to(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    real = tmp_path / "site" / "report.html"
+    real.parent.mkdir()
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "report.html"
+    link.symlink_to(real)
+    done = resumebek(data_dir, "report", "--to", "2026-05-10", "-o", str(link))
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_a_day_file_that_is_not_a_file_is_one_line_not_a_hang(data_dir: Path, kind: str) -> None:
+    odd = data_dir / "analytics" / "2026-05-08.jsonl"
+    if kind == "fifo":
+        os.mkfifo(odd)  # reading it would wait for a writer forever
+    elif kind == "device":
+        odd.symlink_to("/dev/zero")  # reading it would fill the memory
+    else:
+        odd.mkdir()
+    done = resumebek(data_dir, "stats", "--date", "2026-05-08")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"resumebek stats: Not a regular file: {odd}"
+
+
+def test_stats_table_never_sends_control_characters_from_files_to_the_terminal(
+    data_dir: Path,
+) -> None:
+    hostile = "x\x1b]0;owned\x07\x1b[2J\rline\nbreak"  # retitle, clear screen, overwrite
+    line = {"v": 1, "ts": "2026-05-10T12:00:00+05:00", "event": "resume_rejected",
+            "user": "u9", "trace": None, "reason": hostile}  # fmt: skip
+    with (data_dir / "analytics" / "2026-05-10.jsonl").open("ab") as handle:
+        handle.write(orjson.dumps(line) + b"\n")
+    done = resumebek(data_dir, "stats", "--date", "2026-05-10")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\r" not in done.stdout
+    assert "rejections.x\\x1b]0;owned\\x07\\x1b[2J\\rline\\nbreak  1" in done.stdout

@@ -82,3 +82,16 @@ def test_configured_salt_wins_and_production_requires_one(tmp_path: Path) -> Non
     assert not (tmp_path / SALT_FILE).exists()
     with pytest.raises(ConfigError, match="ANALYTICS_SALT"):
         load_salt(Settings(data_dir=tmp_path, bot_mode="production"))
+
+
+def test_remove_expired_goes_on_past_an_entry_it_cannot_remove(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Retention is a privacy promise: one odd entry must not keep every later file."""
+    (tmp_path / "2025-12-01.jsonl").mkdir()  # oldest first: it used to stop the loop
+    for name in ("2025-12-02.jsonl", "2026-01-01.jsonl", "2026-01-31.jsonl"):
+        (tmp_path / name).write_bytes(b"")
+    removed = remove_expired(tmp_path, date(2026, 1, 31), 30)
+    assert removed == [date(2025, 12, 2), date(2026, 1, 1)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-12-01.jsonl", "2026-01-31.jsonl"]
+    assert "analytics.retention_remove_failed day=2025-12-01 kind=EISDIR" in caplog.text

@@ -11,10 +11,13 @@ line and one non-object line are in the file.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 
 from resumebek.analytics_admin import cache_dir, load_daily, load_summary
@@ -181,3 +184,60 @@ def test_a_followup_failure_that_will_be_retried_is_not_a_failure() -> None:
     ]  # fmt: skip
     s = summarize(tally_events(events, ZoneInfo("Asia/Almaty")), SUN, SUN)
     assert s.followups_failed == 2 and s.followup_failures == {"blocked": 2}
+
+
+def _line(ts: str, name: str, **fields: object) -> bytes:
+    return orjson.dumps({"v": 1, "ts": ts, "event": name, "user": "u9", **fields}) + b"\n"
+
+
+def test_lines_a_hostile_or_foreign_writer_made_are_skipped_and_counted(
+    settings: Settings,
+) -> None:
+    """Each of these once crashed the reader, moved a figure, or vanished uncounted."""
+    at = "2026-05-10T12:00:00+05:00"
+    bad = [
+        _line("0001-01-01T00:00:00+05:00", "resume_received"),  # before datetime.min in UTC
+        _line("9999-12-31T23:59:59-05:00", "resume_received"),  # after datetime.max in UTC
+        _line("2026-05-10T12:00:00 and then some", "resume_received"),  # unreadable time
+        _line(at, "user_started", campaign=["kbtu"]),  # unhashable
+        _line(at, "user_started", campaign={"a": 1}),
+        _line(at, "resume_analyzed", source="llm", language="ru", score=99),  # out of range
+        _line(at, "resume_analyzed", source="llm", language="ru", score="7"),
+        _line(at, "resume_analyzed", source="llm", language="ru", score=5, latency_ms=-5),
+        _line(at, "resume_rejected", reason=["x"]),
+    ]
+    before = load_summary(settings, SUN, SUN, use_cache=False)
+    with (settings.data_dir / "analytics" / "2026-05-10.jsonl").open("ab") as handle:
+        handle.write(b"".join(bad))
+    s = load_summary(settings, SUN, SUN, use_cache=False)
+    assert s.skipped_lines == before.skipped_lines + len(bad)
+    assert (s.starts, s.received, s.analyzed, s.rejected) == (2, 3, 2, 1)  # as before
+    assert s.median_score == 6.5 and (s.latency_p50_ms, s.latency_p95_ms) == (20, 3000)
+    assert s.campaigns == {"(direct)": 1, "kbtu": 1}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda e: e.update(tallies=[1]), id="tallies-a-list"),
+        pytest.param(lambda e: e["tallies"]["2026-05-09"].update(heat=[1, 2]), id="short-heat"),
+        pytest.param(lambda e: e["tallies"]["2026-05-09"].update(users=5), id="users-a-number"),
+    ],
+)
+def test_a_cache_entry_with_the_right_stamp_but_wrong_shape_is_a_miss(
+    settings: Settings, damage: Callable[[dict[str, Any]], None]
+) -> None:
+    fresh = load_summary(settings, SAT, SUN, use_cache=False)
+    load_summary(settings, SAT, SUN)  # fills the cache
+    entry_path = cache_dir(settings) / "2026-05-09.json"
+    entry = orjson.loads(entry_path.read_bytes())
+    damage(entry)
+    entry_path.write_bytes(orjson.dumps(entry))
+    assert load_summary(settings, SAT, SUN) == fresh
+
+
+def test_a_cache_entry_that_cannot_be_pruned_does_not_stop_stats(settings: Settings) -> None:
+    fresh = load_summary(settings, SAT, SUN, use_cache=False)
+    stale = cache_dir(settings) / "2026-01-01.json"  # its day file is gone: pruned
+    stale.mkdir(parents=True)  # unlink() of a directory fails, like a read-only DATA_DIR
+    assert load_summary(settings, SAT, SUN) == fresh

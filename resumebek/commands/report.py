@@ -21,6 +21,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Replace a regular file atomically (through a symlink: the file it points to); write
+    straight into anything else (/dev/stdout, a pipe), which renaming over would destroy."""
+    target = path.resolve()
+    if target.exists() and not target.is_file():
+        with target.open("wb") as handle:
+            handle.write(data)
+        return
+    write_atomic(target, data)
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     if settings is None:
@@ -30,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         html = build_report(settings, time.time(), days=args.days, end=args.end)
-        write_atomic(args.output, html.encode("utf-8"))
+        _write(args.output, html.encode("utf-8"))
     except OSError as exc:
         print(os_error_line("report", exc), file=sys.stderr)
         return 2

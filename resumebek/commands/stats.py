@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import sys
 import time
@@ -18,12 +19,22 @@ from resumebek.config import Settings, load_settings
 from resumebek.domain.stats import Summary, summary_dict, summary_rows
 from resumebek.errors import ConfigError
 
+# Dates a command accepts: the years the writer accepts timestamps for, far enough from
+# date.min and date.max that "the day before" or "N days back" can never overflow.
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
+MAX_DAYS = 36_600  # about a century: any --days the calendar arithmetic can take
+
 
 def iso_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-12-03, got {text!r}") from None
+    if not EARLIEST <= day <= LATEST:
+        raise argparse.ArgumentTypeError(
+            f"expected a date from {EARLIEST.isoformat()} to {LATEST.isoformat()}, got {text!r}"
+        )
+    return day
 
 
 def positive_int(text: str) -> int:
@@ -33,6 +44,10 @@ def positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of days >= 1, got {text!r}")
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of days from 1 to {MAX_DAYS}, got {text!r}"
+        )
     return value
 
 
@@ -75,8 +90,16 @@ def pick_range(args: argparse.Namespace, today: date) -> tuple[date, date] | str
     return day, day
 
 
+def _printable(text: str) -> str:
+    """`text` with control characters spelled out (ESC as \\x1b): labels come from files a
+    hostile writer could fill with escape sequences that retitle or clear the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _table(summary: Summary) -> str:
-    rows = summary_rows(summary)
+    rows = [(_printable(k), _printable(v)) for k, v in summary_rows(summary)]
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     if len(summary.days) > 1:
@@ -87,6 +110,28 @@ def _table(summary: Summary) -> str:
                 f"{d.rejected:>8}  {d.delivered:>9}  {d.cta_clicks:>10}"
             )
     return "\n".join(lines) + "\n"
+
+
+def _render(summary: Summary, fmt: str) -> str:
+    if fmt == "json":
+        return orjson.dumps(summary_dict(summary), option=orjson.OPT_INDENT_2).decode() + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("metric", "value"))
+        writer.writerows(summary_rows(summary))
+        return buffer.getvalue()
+    return _table(summary)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null after a failed write, so the interpreter's last flush of
+    what is still buffered cannot add an "Exception ignored" traceback to our one line."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,15 +147,15 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(os_error_line("stats", exc), file=sys.stderr)
         return 2
-    if args.format == "json":
-        sys.stdout.write(orjson.dumps(summary_dict(summary), option=orjson.OPT_INDENT_2).decode())
-        sys.stdout.write("\n")
-    elif args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(("metric", "value"))
-        writer.writerows(summary_rows(summary))
-    else:
-        sys.stdout.write(_table(summary))
+    try:
+        sys.stdout.write(_render(summary, args.format))
+        sys.stdout.flush()  # a full disk shows here, not after run() returns
+    except BrokenPipeError:
+        raise  # `resumebek stats | head`: the CLI treats it as a normal end
+    except OSError as exc:
+        _discard_stdout()
+        print(os_error_line("stats", exc), file=sys.stderr)
+        return 2
     if summary.skipped_lines:
         print(f"note: {summary.skipped_lines} damaged line(s) skipped", file=sys.stderr)
     return 0

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from resumebek.domain.events import INT_RANGES
+
 NO_CAMPAIGN = "(direct)"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -101,6 +103,9 @@ def tally_to_dict(t: Tally) -> dict[str, Any]:
 
 
 def tally_from_dict(d: Mapping[str, Any]) -> Tally:
+    """Raises KeyError, TypeError or ValueError for a dict `tally_to_dict` did not make."""
+    if len(d["heat"]) != 7 * 24:  # a short one would fail later, in merge()
+        raise ValueError("heat")
     return Tally(
         events=Counter(d["events"]),
         users=set(d["users"]),
@@ -130,9 +135,48 @@ def _int(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-def tally_events(events: Iterable[Mapping[str, Any]], zone: tzinfo) -> dict[date, Tally]:
-    """Count events by their local day in `zone` (the hour and weekday are local too)."""
+# Per event, the fields a tally reads from it. Their values must have the shapes the writer
+# allows (domain.events): a line from elsewhere must not crash the reader (a list campaign is
+# unhashable) or move a figure (a score of 99, a negative latency).
+_FIELDS_READ: dict[str, tuple[str, ...]] = {
+    "resume_received": ("format",),
+    "resume_analyzed": ("language", "source", "score", "latency_ms"),
+    "user_started": ("campaign",),
+    "resume_rejected": ("reason",),
+    "review_rated": ("source", "language"),
+    "followup_failed": ("reason",),
+    "error": ("actor", "kind"),
+    "dead_letter": ("actor", "kind"),
+    "llm_fallback": ("kind",),
+    "analytics_dropped": ("count", "invalid"),
+}
+
+
+def _well_formed(ev: Mapping[str, Any], keys: tuple[str, ...]) -> bool:
+    """Each of `keys` is absent, null, an int in its range or (other fields) a string."""
+    for key in keys:
+        value = ev.get(key)
+        if value is None:
+            continue
+        bounds = INT_RANGES.get(key)
+        if bounds is None:
+            if type(value) is not str:
+                return False
+        elif type(value) is not int or not bounds[0] <= value <= bounds[1]:
+            return False
+    return True
+
+
+def tally_events(
+    events: Iterable[Mapping[str, Any]], zone: tzinfo, *, file_day: date | None = None
+) -> dict[date, Tally]:
+    """Count events by their local day in `zone` (the hour and weekday are local too).
+
+    An event whose time cannot be read, or whose fields have shapes the writer never writes,
+    is not counted but counted as a skipped line: of its own day, or for an unreadable time
+    of `file_day` (the day of the file it came from)."""
     tallies: dict[date, Tally] = {}
+    unplaced = 0
     # "2026-12-03T16" + "+05:00" → (tally, weekday*24 + hour); one parse per hour seen.
     slots: dict[str, tuple[Tally, int]] = {}
     for ev in events:
@@ -140,13 +184,10 @@ def tally_events(events: Iterable[Mapping[str, Any]], zone: tzinfo) -> dict[date
         key = ts[:13] + ts[-6:]
         slot = slots.get(key)
         if slot is None:
-            try:
-                parsed = datetime.fromisoformat(ts)
-            except ValueError:
+            local = _local_time(ts, zone)
+            if local is None:
+                unplaced += 1
                 continue
-            if parsed.tzinfo is None:  # not written by our writer; read it as local time
-                parsed = parsed.replace(tzinfo=zone)
-            local = parsed.astimezone(zone)
             day = local.date()
             tally = tallies.get(day)
             if tally is None:
@@ -154,6 +195,10 @@ def tally_events(events: Iterable[Mapping[str, Any]], zone: tzinfo) -> dict[date
             slot = slots[key] = (tally, local.weekday() * 24 + local.hour)
         t, cell = slot
         name: str = ev["event"]
+        keys = _FIELDS_READ.get(name)
+        if keys is not None and not _well_formed(ev, keys):
+            t.skipped_lines += 1
+            continue
         if name == "followup_failed" and ev.get("final") is False:
             name = "followup_retried"  # a failed try that will be retried: not a failure yet
         t.events[name] += 1
@@ -205,7 +250,20 @@ def tally_events(events: Iterable[Mapping[str, Any]], zone: tzinfo) -> dict[date
         elif name == "analytics_dropped":
             t.dropped += _int(ev.get("count")) or 0
             t.invalid += _int(ev.get("invalid")) or 0
+    if unplaced and file_day is not None:
+        tallies.setdefault(file_day, Tally()).skipped_lines += unplaced
     return tallies
+
+
+def _local_time(ts: str, zone: tzinfo) -> datetime | None:
+    """`ts` in `zone`, or None when it is not a time or lies beyond what datetime holds."""
+    try:
+        parsed = datetime.fromisoformat(ts)
+        if parsed.tzinfo is None:  # not written by our writer; read it as local time
+            parsed = parsed.replace(tzinfo=zone)
+        return parsed.astimezone(zone)
+    except (ValueError, OverflowError):
+        return None
 
 
 # ---------------------------------------------------------------- summary
