@@ -125,3 +125,18 @@ def test_charts_keep_readable_text_on_a_phone_and_scroll_instead(settings: Setti
         min_width = re.search(r"min-width:(\d+)px", attributes)
         assert min_width and int(min_width[1]) >= 0.75 * int(width), (width, attributes)
     assert re.search(r"\.card\{[^}]*overflow-x:auto", html)
+
+
+def test_the_conversion_card_says_its_trend_is_of_clicks() -> None:
+    # the trend under "CTA conversion" is the change in clicks, not in the conversion rate
+    events = [
+        {"ts": f"2026-05-{day}T10:00:00+05:00", "event": name, "user": f"u{i}"}
+        for day, clicks in (("09", 2), ("10", 1))
+        for i in range(clicks)
+        for name in ("review_delivered", "cta_clicked")
+    ]
+    summary = summarize(tally_events(events, ALMATY), date(2026, 5, 9), date(2026, 5, 10))
+    html = render_report(summary, generated_at=SUN_AFTERNOON, timezone="Asia/Almaty")
+    card = html[html.index("CTA conversion") :]
+    card = card[: card.index('<div class="kpi">')]
+    assert "▼ -50% clicks vs day before" in card

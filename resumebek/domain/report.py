@@ -251,17 +251,19 @@ def _blend(level: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _trend_text(t: Trend | None) -> str:
+def _trend_text(t: Trend | None, of: str = "") -> str:
+    """The day-over-day change; `of` names the metric when it is not the card's value."""
     if t is None or t.change is None:
         return '<div class="t flat">&nbsp;</div>'
     arrow, css = ("▲", "up") if t.change > 0 else ("▼", "down") if t.change < 0 else ("■", "flat")
-    return f'<div class="t {css}">{arrow} {t.change * 100:+.0f}% vs day before</div>'
+    what = f" {escape(of)}" if of else ""
+    return f'<div class="t {css}">{arrow} {t.change * 100:+.0f}%{what} vs day before</div>'
 
 
-def _kpi(label: str, value: str, trend: Trend | None = None) -> str:
+def _kpi(label: str, value: str, trend: Trend | None = None, *, trend_of: str = "") -> str:
     return (
         f'<div class="kpi"><div class="v">{escape(value)}</div>'
-        f'<div class="l">{escape(label)}</div>{_trend_text(trend)}</div>'
+        f'<div class="l">{escape(label)}</div>{_trend_text(trend, trend_of)}</div>'
     )
 
 
@@ -304,7 +306,13 @@ def render_report(summary: Summary, *, generated_at: datetime, timezone: str) ->
             _kpi("Users", _num(s.users), trends.get("users")),
             _kpi("Resumes received", _num(s.received), trends.get("received")),
             _kpi("Reviews delivered", _num(s.delivered), trends.get("delivered")),
-            _kpi("CTA conversion (clicks / reviews)", _pct(s.conversion), trends.get("cta_clicks")),
+            # the trend is of the clicks, not of the rate: the card says so
+            _kpi(
+                "CTA conversion (clicks / reviews)",
+                _pct(s.conversion),
+                trends.get("cta_clicks"),
+                trend_of="clicks",
+            ),
             _kpi("Median score", "–" if s.median_score is None else f"{s.median_score:g} / 10"),
             _kpi("Thumbs up among rated reviews", _pct(s.thumbs_up.ratio)),
             _kpi("Rules fallback rate", _pct(s.fallback_rate)),
