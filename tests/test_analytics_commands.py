@@ -91,6 +91,23 @@ def test_export_daily_csv_and_raw_events(data_dir: Path, tmp_path: Path) -> None
     assert len(events) == 20 and events[0]["event"] == "user_started"
 
 
+def test_export_raw_events_as_csv_and_daily_json_on_stdout(data_dir: Path) -> None:
+    span = ("--from", "2026-05-09", "--to", "2026-05-10")
+    raw = resumebek(data_dir, "export", *span, "--format", "csv", "--events")
+    assert raw.returncode == 0, raw.stderr
+    rows = list(csv.DictReader(io.StringIO(raw.stdout)))
+    assert len(rows) == 20 and rows[0]["event"] == "user_started"
+    # the schema version travels with every raw event, in CSV as in JSON
+    assert {r["v"] for r in rows} == {"1"}
+    daily = resumebek(data_dir, "export", *span, "--format", "json")
+    assert daily.returncode == 0, daily.stderr
+    days = json.loads(daily.stdout)
+    assert [(d["date"], d["delivered"], d["cta_clicks"]) for d in days] == [
+        ("2026-05-09", 1, 0),
+        ("2026-05-10", 2, 1),
+    ]
+
+
 def test_report_writes_one_html_file(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     done = resumebek(data_dir, "report", "--days", "30", "--to", "2026-05-10", "-o", str(out))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -437,6 +438,18 @@ async def test_stats_only_for_admins() -> None:
     assert admin.kind == "admin" and admin.document == b"<html>report</html>"
     assert admin.html.startswith("<b>Today</b>")
     assert h.summaries == [(h.clock.now(), "en")]
+
+
+@pytest.mark.parametrize("args", ["", "week"], ids=["bare", "with-args"])
+async def test_stats_from_a_stranger_is_exactly_an_unknown_command(args: str) -> None:
+    # no hint that /stats exists: the same reply, nothing else sent, nothing counted
+    unknown, stats = Harness(), Harness()
+    await unknown.run(cmd("frobnicate", args))
+    await stats.run(cmd("stats", args))
+    assert stats.summaries == [] and stats.events() == unknown.events() == []
+    assert [m for m in stats.outbox.items if not isinstance(m, Outgoing)] == []
+    (expected,), (got,) = unknown.replies(), stats.replies()
+    assert replace(got, trace=expected.trace) == expected
 
 
 async def test_groups_are_not_served() -> None:

@@ -111,3 +111,32 @@ def test_daily_axis_labels_are_round_whole_numbers(received: int, labels: list[s
     daily = daily[daily.index("<svg") : daily.index("</svg>")]
     found = re.findall(r'text-anchor="end" font-size="11" fill="[^"]+">([^<]+)</text>', daily)
     assert found == labels
+
+
+def test_charts_keep_readable_text_on_a_phone_and_scroll_instead(settings: Settings) -> None:
+    # /stats sends the report to Telegram, so admins often open it on a phone: a chart
+    # scaled to ~330 px would draw its 11-unit labels at 3-6 px. Each chart keeps at least
+    # 3/4 of its drawn size (labels >= 8 px) and its card scrolls sideways instead.
+    summary = load_summary(settings, date(2026, 4, 11), date(2026, 5, 10))
+    html = render_report(summary, generated_at=SUN_AFTERNOON, timezone="Asia/Almaty")
+    charts = re.findall(r'<svg viewBox="0 0 (\d+) \d+"([^>]*)>', html)
+    assert len(charts) == 6
+    for width, attributes in charts:
+        min_width = re.search(r"min-width:(\d+)px", attributes)
+        assert min_width and int(min_width[1]) >= 0.75 * int(width), (width, attributes)
+    assert re.search(r"\.card\{[^}]*overflow-x:auto", html)
+
+
+def test_the_conversion_card_says_its_trend_is_of_clicks() -> None:
+    # the trend under "CTA conversion" is the change in clicks, not in the conversion rate
+    events = [
+        {"ts": f"2026-05-{day}T10:00:00+05:00", "event": name, "user": f"u{i}"}
+        for day, clicks in (("09", 2), ("10", 1))
+        for i in range(clicks)
+        for name in ("review_delivered", "cta_clicked")
+    ]
+    summary = summarize(tally_events(events, ALMATY), date(2026, 5, 9), date(2026, 5, 10))
+    html = render_report(summary, generated_at=SUN_AFTERNOON, timezone="Asia/Almaty")
+    card = html[html.index("CTA conversion") :]
+    card = card[: card.index('<div class="kpi">')]
+    assert "▼ -50% clicks vs day before" in card

@@ -138,6 +138,15 @@ def test_output_shapes_are_plain(settings: Settings) -> None:
     assert rows["trend.delivered"] == "1 -> 2 (+100%)" and rows["busiest_hour"] == "09:00"
 
 
+def test_table_and_csv_rows_carry_the_whole_hourly_distribution(settings: Settings) -> None:
+    # the issue asks for the hourly distribution in every format, not only its peak
+    s = load_summary(settings, SAT, SUN)
+    rows = dict(summary_rows(s))
+    hourly = {key: value for key, value in rows.items() if key.startswith("hours.")}
+    assert list(hourly) == [f"hours.{h:02d}" for h in range(24)]
+    assert [int(v) for v in hourly.values()] == s.hours == hours_with(9, 10, 14, 23)
+
+
 def test_timestamps_in_other_forms_are_read_in_the_zone() -> None:
     events = [
         {"ts": "2026-05-09T19:30:00Z", "event": "resume_received", "user": "u"},  # 00:30 local

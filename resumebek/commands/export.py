@@ -22,7 +22,8 @@ from resumebek.domain.events import FIELD_CHECKS
 from resumebek.domain.stats import DAILY_COLUMNS, daily_row
 from services.analytics_files import ReadCounts, analytics_dir, iter_events
 
-EVENT_COLUMNS = ("ts", "event", "user", "trace", *sorted(FIELD_CHECKS))
+# "v" first: a reader of the CSV must know which schema version each row follows
+EVENT_COLUMNS = ("v", "ts", "event", "user", "trace", *sorted(FIELD_CHECKS))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

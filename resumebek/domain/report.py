@@ -55,7 +55,7 @@ h2{font-size:16px;margin:0 0 12px;color:#111827}
 .up{color:#16a34a}.down{color:#dc2626}.flat{color:#6b7280}
 .grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:16px}
 .card{background:#fff;border-radius:12px;padding:18px 20px;box-shadow:0 1px 2px rgba(0,0,0,.06);
- margin-bottom:16px}
+ margin-bottom:16px;overflow-x:auto}
 .grid .card{margin-bottom:0}
 .wide{grid-column:1/-1}
 svg{display:block;width:100%;height:auto}
@@ -68,8 +68,10 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .legend{display:flex;gap:16px;font-size:13px;color:#6b7280;margin:-4px 0 8px}
 .sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 footer{color:#9ca3af;font-size:12px;margin-top:24px}
-@media (max-width:760px){.kpis{grid-template-columns:repeat(2,1fr)}.grid{grid-template-columns:1fr}}
-@media print{body{background:#fff}.card,.kpi{box-shadow:none;border:1px solid #e5e7eb}}
+@media (max-width:760px){.kpis{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:1060px){.grid{grid-template-columns:1fr}} /* two columns only where charts fit */
+@media print{body{background:#fff}.card,.kpi{box-shadow:none;border:1px solid #e5e7eb}
+ svg{min-width:0!important}}
 """
 
 
@@ -93,6 +95,16 @@ def _nice_max(value: int) -> int:
         step *= 10
 
 
+# A chart never shrinks below this share of its drawn size, so its 11-unit labels stay
+# >= 8 px on a phone (admins open the /stats attachment there); its card scrolls instead.
+_MIN_SCALE = 0.75
+
+
+def _svg(width: int, height: int) -> str:
+    min_width = round(width * _MIN_SCALE)
+    return f'<svg viewBox="0 0 {width} {height}" role="img" style="min-width:{min_width}px">'
+
+
 def _empty(message: str = "No data for this period") -> str:
     return f'<div class="empty">{escape(message)}</div>'
 
@@ -106,7 +118,7 @@ def _hbars(items: Sequence[tuple[str, int]], *, color: str = _BLUE, total: int =
     bar_w = width - label_w - value_w
     top = max(n for _, n in items)
     height = row * len(items) + 4
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img">']
+    parts = [_svg(width, height)]
     for i, (label, n) in enumerate(items):
         y = i * row + 4
         w = max(2.0, bar_w * n / top)
@@ -136,7 +148,7 @@ def _daily_chart(s: Summary) -> str:
     ymax = step * lines  # so every grid value is a whole, round number
     slot = plot_w / len(days)
     bar = max(2.0, slot * 0.7)
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img">']
+    parts = [_svg(width, height)]
     for k in range(lines + 1):  # horizontal grid lines with values
         value = step * k
         y = top + plot_h - plot_h * k / lines
@@ -177,7 +189,7 @@ def _funnel(s: Summary) -> str:
         return _empty()
     width, label_w, bar_w, row = 600, 130, 200, 44  # room for the share text beside a full bar
     top = max(n for _, n in steps) or 1
-    parts = [f'<svg viewBox="0 0 {width} {row * len(steps)}" role="img">']
+    parts = [_svg(width, row * len(steps))]
     previous = 0
     for i, (step, n) in enumerate(steps):
         y = i * row
@@ -206,7 +218,7 @@ def _heat(s: Summary) -> str:
     width = left + 24 * (cell + gap)
     height = top + 7 * (cell // 2 + gap) + 4
     peak = max(max(row) for row in s.heat)
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img">']
+    parts = [_svg(width, height)]
     for h in range(0, 24, 2):
         parts.append(
             f'<text x="{left + h * (cell + gap) + cell / 2:.1f}" y="13" text-anchor="middle" '
@@ -239,17 +251,19 @@ def _blend(level: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _trend_text(t: Trend | None) -> str:
+def _trend_text(t: Trend | None, of: str = "") -> str:
+    """The day-over-day change; `of` names the metric when it is not the card's value."""
     if t is None or t.change is None:
         return '<div class="t flat">&nbsp;</div>'
     arrow, css = ("▲", "up") if t.change > 0 else ("▼", "down") if t.change < 0 else ("■", "flat")
-    return f'<div class="t {css}">{arrow} {t.change * 100:+.0f}% vs day before</div>'
+    what = f" {escape(of)}" if of else ""
+    return f'<div class="t {css}">{arrow} {t.change * 100:+.0f}%{what} vs day before</div>'
 
 
-def _kpi(label: str, value: str, trend: Trend | None = None) -> str:
+def _kpi(label: str, value: str, trend: Trend | None = None, *, trend_of: str = "") -> str:
     return (
         f'<div class="kpi"><div class="v">{escape(value)}</div>'
-        f'<div class="l">{escape(label)}</div>{_trend_text(trend)}</div>'
+        f'<div class="l">{escape(label)}</div>{_trend_text(trend, trend_of)}</div>'
     )
 
 
@@ -292,7 +306,13 @@ def render_report(summary: Summary, *, generated_at: datetime, timezone: str) ->
             _kpi("Users", _num(s.users), trends.get("users")),
             _kpi("Resumes received", _num(s.received), trends.get("received")),
             _kpi("Reviews delivered", _num(s.delivered), trends.get("delivered")),
-            _kpi("CTA conversion (clicks / reviews)", _pct(s.conversion), trends.get("cta_clicks")),
+            # the trend is of the clicks, not of the rate: the card says so
+            _kpi(
+                "CTA conversion (clicks / reviews)",
+                _pct(s.conversion),
+                trends.get("cta_clicks"),
+                trend_of="clicks",
+            ),
             _kpi("Median score", "–" if s.median_score is None else f"{s.median_score:g} / 10"),
             _kpi("Thumbs up among rated reviews", _pct(s.thumbs_up.ratio)),
             _kpi("Rules fallback rate", _pct(s.fallback_rate)),

@@ -591,6 +591,8 @@ def summary_rows(s: Summary) -> list[tuple[str, str]]:
         rows.append((f"funnel.{step}", str(n)))
     busiest = max(range(24), key=lambda h: (s.hours[h], -h)) if any(s.hours) else None
     rows.append(("busiest_hour", "-" if busiest is None else f"{busiest:02d}:00"))
+    # every hour, zeros too: the table and CSV carry the whole distribution, like the JSON
+    rows.extend((f"hours.{h:02d}", str(n)) for h, n in enumerate(s.hours))
     for t in s.trend:
         change = "" if t.change is None else f" ({t.change * 100:+.0f}%)"
         rows.append((f"trend.{t.metric}", f"{t.yesterday} -> {t.today}{change}"))
