@@ -397,3 +397,20 @@ async def test_a_restarted_outbox_keeps_each_chats_limit() -> None:
     tg = await _incarnations([[out(7, "one", trace="one")], [out(7, "two", trace="two")]])
     one, two = tg.of("send")
     assert two.at - one.at >= 1.0  # the new incarnation waited for the chat's window
+
+
+async def test_a_call_held_back_by_the_global_limit_still_spaces_its_chat() -> None:
+    """The chat's window is stamped when the call is made, not when it is dispatched: here the
+    predecessor filled the global window, so "a" waits a second after its dispatch, and "b"
+    must still come a whole second after "a" (it came at the same instant before)."""
+    tg = await _incarnations(
+        [
+            [out(100 + i, f"m{i}", trace=f"t{i}") for i in range(25)],
+            [out(7, "a", trace="a"), out(7, "b", trace="b")],
+        ]
+    )
+    sends = tg.of("send")
+    start = min(c.at for c in sends)
+    a, b = (c for c in sends if c.chat == 7)
+    assert a.at - start >= 1.0  # held back by the predecessor's 25 calls
+    assert b.at - a.at >= 1.0

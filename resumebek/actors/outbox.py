@@ -372,8 +372,6 @@ class _Outbox:
                     await self._sleep(free)
                     continue
                 self.global_window.take(now)
-                if job.op != "action":  # chat actions are not messages
-                    self.chats[job.chat].window.take(now)
                 self.chats[job.chat].busy = True
                 self.in_flight += 1
                 task_group.start_soon(self._execute, job)
@@ -441,7 +439,7 @@ class _Outbox:
         state = self.chats[job.chat]
         retry_at: float | None = None
         try:
-            await self._pace()
+            await self._pace(job)
             await self._perform(job)
         except FloodWait as exc:
             metrics.FLOOD_WAITS.inc()
@@ -478,13 +476,25 @@ class _Outbox:
             self._sweep()
             self._wake()
 
-    async def _pace(self) -> None:
-        """The global limit as Telegram sees it. Dispatch already spaces calls, but a busy
+    async def _pace(self, job: _Job) -> None:
+        """The limits as Telegram sees them. Dispatch already spaces calls, but a busy
         event loop can start dispatched calls late and in a bunch; stamping each call when
-        it is made keeps any 1-s window at the limit (measured: up to 41 without this)."""
-        while (free := self.calls.next_free(now := self.clock.now())) > now:
+        it is made keeps any 1-s window at the limit (measured: up to 41 without this).
+        The chat's own window is stamped here only: its chat is busy until this job ends,
+        so a stamp at dispatch would let a late call and the next on-time one come closer
+        than the per-chat limit."""
+        chat = self.chats[job.chat].window if job.op != "action" else None  # not a message
+        while True:
+            now = self.clock.now()
+            free = self.calls.next_free(now)
+            if chat is not None:
+                free = max(free, chat.next_free(now))
+            if free <= now:
+                break
             await self.clock.sleep_until(free)
         self.calls.take(now)
+        if chat is not None:
+            chat.take(now)
 
     def _retry_differently(self, job: _Job, exc: DeliveryError) -> bool:
         """After a refusal: an edit falls back to a new message, then HTML to plain text."""
