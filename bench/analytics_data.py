@@ -57,7 +57,9 @@ def _session(
             },
         )
     )
-    out.append(("review_delivered", {"language": lang, "source": source}))
+    # upload → review: extraction and queues on top of the LLM call
+    waited = latency + int(rng.lognormvariate(6.5, 0.6))
+    out.append(("review_delivered", {"language": lang, "source": source, "latency_ms": waited}))
     if rng.random() < 0.22:
         out.append(("cta_clicked", {"language": lang, "campaign": campaign}))
     if rng.random() < 0.3:

@@ -47,7 +47,7 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-CACHE_VERSION = 2  # bump when Tally or tally_events changes meaning
+CACHE_VERSION = 3  # bump when Tally or tally_events changes meaning
 
 
 def cache_dir(settings: Settings) -> Path:
@@ -230,7 +230,7 @@ _LABELS: dict[Language, dict[str, str]] = {
         "score": "median score",
         "fallback": "rules fallback",
         "thumbs": "👍 share",
-        "latency": "latency p50/p95",
+        "latency": "upload to review p50/p95",
         "followups": "follow-ups sent/failed",
         "dropped": "dropped events",
         "attached": "Full report for {days} days attached.",
@@ -248,7 +248,7 @@ _LABELS: dict[Language, dict[str, str]] = {
         "score": "медианная оценка",
         "fallback": "без LLM (правила)",
         "thumbs": "доля 👍",
-        "latency": "задержка p50/p95",
+        "latency": "от загрузки до разбора p50/p95",
         "followups": "напоминаний отправлено/ошибок",
         "dropped": "потеряно событий",
         "attached": "Полный отчёт за {days} дн. во вложении.",
@@ -266,7 +266,7 @@ _LABELS: dict[Language, dict[str, str]] = {
         "score": "орташа баға (медиана)",
         "fallback": "LLM-сіз (ережелер)",
         "thumbs": "👍 үлесі",
-        "latency": "кідіріс p50/p95",
+        "latency": "жүктеуден талдауға дейін p50/p95",
         "followups": "еске салу жіберілді/қате",
         "dropped": "жоғалған оқиғалар",
         "attached": "{days} күндік толық есеп тіркелді.",

@@ -43,6 +43,9 @@ def test_report_is_one_self_contained_file_with_svg_charts(settings: Settings) -
         assert title in html
     assert "Not a resume" in html and "Kazakh (kk)" in html
     assert "2026-04-11 – 2026-05-10" in html
+    # what users waited on the card; the LLM call alone among the operations
+    assert '4.0s / 5.0s</div><div class="l">Upload to review p50 / p95' in html
+    assert "<td>LLM call p50 / p95</td><td class='n'>1.0s / 3.0s</td>" in html
 
 
 def test_report_without_data_still_renders() -> None:
@@ -90,6 +93,8 @@ def test_admin_summary_english_wording(settings: Settings) -> None:
     text, _ = admin_summary(settings, SUN_AFTERNOON.timestamp(), "en")
     assert "3 users · 3 resumes · 2 reviews · 1 rejected" in text
     assert "1 CTA clicks · conversion 50%" in text
+    assert "upload to review p50/p95: 0.9s/5.0s" in text  # today; the week is 4.0s/5.0s
+    assert "upload to review p50/p95: 4.0s/5.0s" in text
 
 
 @pytest.mark.parametrize(

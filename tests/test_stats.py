@@ -1,9 +1,11 @@
 """Stats on a small hand-built dataset (tests/fixtures/analytics/small), checked by hand.
 
-2026-05-09 (Sat): u1 starts via "kbtu", sends a PDF, gets a 6/10 LLM review (1000 ms) at 10:xx.
+2026-05-09 (Sat): u1 starts via "kbtu", sends a PDF, gets a 6/10 LLM review (LLM call 1000 ms,
+upload to review 4000 ms) at 10:xx.
 2026-05-10 (Sun): u2 starts directly, sends a non-resume (rejected) at 09:xx; u3 starts via
-"kbtu", gets a 8/10 rules review (20 ms), clicks the offer and rates it up at 14:xx; u1 sends
-pasted text at 18:30 UTC (= 23:30 local), gets a 5/10 LLM review (3000 ms), rates it down;
+"kbtu", gets a 8/10 rules review (20 ms; 900 ms), clicks the offer and rates it up at 14:xx; u1
+sends pasted text at 18:30 UTC (= 23:30 local), gets a 5/10 LLM review (3000 ms; 5000 ms), rates
+it down;
 one follow-up sent, one failed; the writer reported 2 dropped and 1 invalid event; one torn
 line and one non-object line are in the file.
 """
@@ -73,7 +75,8 @@ def test_two_day_summary(settings: Settings, workers: int) -> None:
     assert s.heat[6] == hours_with(9, 14, 23)  # Sunday
     assert s.median_score == 6.0  # of 6, 8, 5
     assert s.fallback_rate == pytest.approx(1 / 3)
-    assert (s.latency_p50_ms, s.latency_p95_ms) == (1000, 3000)
+    assert (s.latency_p50_ms, s.latency_p95_ms) == (4000, 5000)  # what users waited
+    assert (s.llm_latency_p50_ms, s.llm_latency_p95_ms) == (1000, 3000)
     assert s.thumbs_up == Share(up=1, rated=2)
     assert s.thumbs_by_source == {"llm": Share(up=0, rated=1), "rules": Share(up=1, rated=1)}
     assert s.thumbs_by_language == {"en": Share(up=0, rated=1), "kk": Share(up=1, rated=1)}
@@ -214,6 +217,7 @@ def test_lines_a_hostile_or_foreign_writer_made_are_skipped_and_counted(
         _line(at, "resume_analyzed", source="llm", language="ru", score="7"),
         _line(at, "resume_analyzed", source="llm", language="ru", score=5, latency_ms=-5),
         _line(at, "resume_rejected", reason=["x"]),
+        _line(at, "review_delivered", source="llm", language="ru", latency_ms=-1),
     ]
     before = load_summary(settings, SUN, SUN, use_cache=False)
     with (settings.data_dir / "analytics" / "2026-05-10.jsonl").open("ab") as handle:
@@ -221,7 +225,8 @@ def test_lines_a_hostile_or_foreign_writer_made_are_skipped_and_counted(
     s = load_summary(settings, SUN, SUN, use_cache=False)
     assert s.skipped_lines == before.skipped_lines + len(bad)
     assert (s.starts, s.received, s.analyzed, s.rejected) == (2, 3, 2, 1)  # as before
-    assert s.median_score == 6.5 and (s.latency_p50_ms, s.latency_p95_ms) == (20, 3000)
+    assert s.median_score == 6.5 and (s.llm_latency_p50_ms, s.llm_latency_p95_ms) == (20, 3000)
+    assert (s.delivered, s.latency_p50_ms, s.latency_p95_ms) == (2, 900, 5000)
     assert s.campaigns == {"(direct)": 1, "kbtu": 1}
 
 

@@ -6,7 +6,7 @@ Every label that comes from data (reasons, campaigns, languages) is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 
@@ -282,11 +282,18 @@ def _share_table(title: str, shares: dict[str, Share]) -> str:
     )
 
 
-def _kv_table(title: str, mapping: dict[str, int], header: str = "count") -> str:
+def _seconds_pair(p50_ms: int | None, p95_ms: int | None) -> str:
+    if p50_ms is None or p95_ms is None:
+        return "–"
+    return f"{p50_ms / 1000:.1f}s / {p95_ms / 1000:.1f}s"
+
+
+def _kv_table(title: str, mapping: Mapping[str, int | str], header: str = "count") -> str:
     if not mapping:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(k)}</td><td class='n'>{_num(v)}</td></tr>" for k, v in mapping.items()
+        f"<tr><td>{escape(k)}</td><td class='n'>{escape(v) if isinstance(v, str) else _num(v)}</td></tr>"
+        for k, v in mapping.items()
     )
     return (
         f"<table><tr><th>{escape(title)}</th><th class='n'>{escape(header)}</th></tr>{rows}</table>"
@@ -296,11 +303,7 @@ def _kv_table(title: str, mapping: dict[str, int], header: str = "count") -> str
 def render_report(summary: Summary, *, generated_at: datetime, timezone: str) -> str:
     s = summary
     trends = {t.metric: t for t in s.trend}
-    latency = (
-        "–"
-        if s.latency_p50_ms is None
-        else f"{s.latency_p50_ms / 1000:.1f}s / {(s.latency_p95_ms or 0) / 1000:.1f}s"
-    )
+    latency = _seconds_pair(s.latency_p50_ms, s.latency_p95_ms)
     kpis = "".join(
         [
             _kpi("Users", _num(s.users), trends.get("users")),
@@ -316,12 +319,13 @@ def render_report(summary: Summary, *, generated_at: datetime, timezone: str) ->
             _kpi("Median score", "–" if s.median_score is None else f"{s.median_score:g} / 10"),
             _kpi("Thumbs up among rated reviews", _pct(s.thumbs_up.ratio)),
             _kpi("Rules fallback rate", _pct(s.fallback_rate)),
-            _kpi("Review latency p50 / p95", latency),
+            _kpi("Upload to review p50 / p95", latency),
         ]
     )
     languages = [(_LANGUAGE_NAMES.get(k, k), n) for k, n in s.languages.items()]
     reasons = [(_REASONS.get(k, k), n) for k, n in s.rejections.items()]
-    quality = {
+    quality: dict[str, int | str] = {
+        "LLM call p50 / p95": _seconds_pair(s.llm_latency_p50_ms, s.llm_latency_p95_ms),
         "follow-ups scheduled": s.followups_scheduled,
         "follow-ups sent": s.followups_sent,
         "follow-ups failed": s.followups_failed,

@@ -36,7 +36,8 @@ class Tally:
     formats: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
     scores: Counter[int] = field(default_factory=Counter)
-    latencies: Counter[int] = field(default_factory=Counter)
+    review_latencies: Counter[int] = field(default_factory=Counter)  # upload → review, ms
+    llm_latencies: Counter[int] = field(default_factory=Counter)  # the LLM call alone, ms
     heat: list[int] = field(default_factory=lambda: [0] * (7 * 24))  # weekday*24 + hour
     ratings: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # rating, src, lang
     followup_failures: Counter[str] = field(default_factory=Counter)
@@ -66,7 +67,8 @@ class Tally:
         ):
             mine.update(theirs)
         self.scores.update(other.scores)
-        self.latencies.update(other.latencies)
+        self.review_latencies.update(other.review_latencies)
+        self.llm_latencies.update(other.llm_latencies)
         self.ratings.update(other.ratings)
         self.heat = [a + b for a, b in zip(self.heat, other.heat, strict=True)]
         self.dropped += other.dropped
@@ -90,7 +92,8 @@ def tally_to_dict(t: Tally) -> dict[str, Any]:
         "formats": dict(t.formats),
         "sources": dict(t.sources),
         "scores": [[k, n] for k, n in t.scores.items()],
-        "latencies": [[k, n] for k, n in t.latencies.items()],
+        "review_latencies": [[k, n] for k, n in t.review_latencies.items()],
+        "llm_latencies": [[k, n] for k, n in t.llm_latencies.items()],
         "heat": t.heat,
         "ratings": [[*k, n] for k, n in t.ratings.items()],
         "followup_failures": dict(t.followup_failures),
@@ -119,7 +122,8 @@ def tally_from_dict(d: Mapping[str, Any]) -> Tally:
         formats=Counter(d["formats"]),
         sources=Counter(d["sources"]),
         scores=Counter({int(k): int(n) for k, n in d["scores"]}),
-        latencies=Counter({int(k): int(n) for k, n in d["latencies"]}),
+        review_latencies=Counter({int(k): int(n) for k, n in d["review_latencies"]}),
+        llm_latencies=Counter({int(k): int(n) for k, n in d["llm_latencies"]}),
         heat=[int(n) for n in d["heat"]],
         ratings=Counter({(str(r), str(s), str(lang)): int(n) for r, s, lang, n in d["ratings"]}),
         followup_failures=Counter(d["followup_failures"]),
@@ -141,6 +145,7 @@ def _int(value: Any) -> int | None:
 _FIELDS_READ: dict[str, tuple[str, ...]] = {
     "resume_received": ("format",),
     "resume_analyzed": ("language", "source", "score", "latency_ms"),
+    "review_delivered": ("latency_ms",),
     "user_started": ("campaign",),
     "resume_rejected": ("reason",),
     "review_rated": ("source", "language"),
@@ -220,10 +225,13 @@ def tally_events(
                 t.scores[score] += 1
             latency = _int(ev.get("latency_ms"))
             if latency is not None:
-                t.latencies[latency] += 1
+                t.llm_latencies[latency] += 1
         elif name == "review_delivered":
             if user:
                 t.reviewed.add(user)
+            latency = _int(ev.get("latency_ms"))
+            if latency is not None:
+                t.review_latencies[latency] += 1
         elif name == "user_started":
             if user:
                 t.starters.add(user)
@@ -326,8 +334,10 @@ class Summary:
     heat: list[list[int]]  # [weekday][hour], Monday first
     median_score: float | None
     fallback_rate: float | None  # share of reviews made by the rules instead of the LLM
-    latency_p50_ms: int | None
+    latency_p50_ms: int | None  # review latency: the update's arrival → review delivered
     latency_p95_ms: int | None
+    llm_latency_p50_ms: int | None  # the LLM call alone (rules reviews have none)
+    llm_latency_p95_ms: int | None
     thumbs_up: Share
     thumbs_by_source: dict[str, Share]
     thumbs_by_language: dict[str, Share]
@@ -446,8 +456,10 @@ def summarize(
         heat=heat,
         median_score=_median(total.scores),
         fallback_rate=total.sources["rules"] / analyzed if analyzed else None,
-        latency_p50_ms=_quantile(total.latencies, 0.50),
-        latency_p95_ms=_quantile(total.latencies, 0.95),
+        latency_p50_ms=_quantile(total.review_latencies, 0.50),
+        latency_p95_ms=_quantile(total.review_latencies, 0.95),
+        llm_latency_p50_ms=_quantile(total.llm_latencies, 0.50),
+        llm_latency_p95_ms=_quantile(total.llm_latencies, 0.95),
         thumbs_up=Share(up=up, rated=rated),
         thumbs_by_source=_shares(total.ratings, 1),
         thumbs_by_language=_shares(total.ratings, 2),
@@ -507,6 +519,7 @@ def summary_dict(s: Summary) -> dict[str, Any]:
         "median_score": s.median_score,
         "fallback_rate": _ratio(s.fallback_rate),
         "latency_ms": {"p50": s.latency_p50_ms, "p95": s.latency_p95_ms},
+        "llm_latency_ms": {"p50": s.llm_latency_p50_ms, "p95": s.llm_latency_p95_ms},
         "thumbs_up": share(s.thumbs_up),
         "thumbs_up_by_source": {k: share(v) for k, v in s.thumbs_by_source.items()},
         "thumbs_up_by_language": {k: share(v) for k, v in s.thumbs_by_language.items()},
@@ -572,6 +585,8 @@ def summary_rows(s: Summary) -> list[tuple[str, str]]:
         ("fallback_rate", _pct(s.fallback_rate)),
         ("latency_p50_ms", _fmt(s.latency_p50_ms)),
         ("latency_p95_ms", _fmt(s.latency_p95_ms)),
+        ("llm_latency_p50_ms", _fmt(s.llm_latency_p50_ms)),
+        ("llm_latency_p95_ms", _fmt(s.llm_latency_p95_ms)),
         ("thumbs_up", f"{_pct(s.thumbs_up.ratio)} of {s.thumbs_up.rated}"),
     ]
     for src, share in s.thumbs_by_source.items():
@@ -617,6 +632,8 @@ DAILY_COLUMNS: Sequence[str] = (
     "fallback_rate",
     "latency_p50_ms",
     "latency_p95_ms",
+    "llm_latency_p50_ms",
+    "llm_latency_p95_ms",
     "rated",
     "thumbs_up_share",
 )
@@ -639,6 +656,8 @@ def daily_row(s: Summary) -> dict[str, Any]:
         "fallback_rate": _ratio(s.fallback_rate),
         "latency_p50_ms": s.latency_p50_ms,
         "latency_p95_ms": s.latency_p95_ms,
+        "llm_latency_p50_ms": s.llm_latency_p50_ms,
+        "llm_latency_p95_ms": s.llm_latency_p95_ms,
         "rated": s.thumbs_up.rated,
         "thumbs_up_share": _ratio(s.thumbs_up.ratio),
     }
