@@ -231,3 +231,33 @@ def test_stats_table_never_sends_control_characters_from_files_to_the_terminal(
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\r" not in done.stdout
     assert "rejections.x\\x1b]0;owned\\x07\\x1b[2J\\rline\\nbreak  1" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("export", "--events", "--format", "json"), id="export-json"),
+        pytest.param(("export", "--events", "--format", "csv"), id="export-csv"),
+        pytest.param(("stats", "--format", "json"), id="stats"),
+    ],
+)
+def test_a_reader_that_stops_early_ends_the_command_quietly(
+    data_dir: Path, args: tuple[str, ...]
+) -> None:
+    """`resumebek export ... | head -1`: a closed pipe is the reader's choice, not an error."""
+    env = resumebek_env(DATA_DIR=str(data_dir), TIMEZONE="Asia/Almaty", BOT_MODE="development")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line
+    try:
+        done = subprocess.run(
+            [PYTHON, "-m", "resumebek", *args, "--from", "2026-05-09", "--to", "2026-05-10"],
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (0, "")

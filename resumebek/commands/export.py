@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with _output(args.output) as out:
             _write(out, args, settings, counts)
+    except BrokenPipeError:
+        raise  # `resumebek export ... | head`: the CLI treats it as a normal end
     except OSError as exc:
         print(os_error_line("export", exc), file=sys.stderr)
         return 2
