@@ -261,3 +261,16 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_data_dir_without_analytics_gives_zeros_and_says_so(tmp_path: Path) -> None:
+    done = resumebek(tmp_path / "typo", "stats", "--date", "2026-05-10", "--format", "json")
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["users"] == 0
+    assert done.stderr == (
+        f"resumebek stats: note: no analytics in {tmp_path / 'typo' / 'analytics'}"
+        " (is DATA_DIR the bot's?)\n"
+    )
+    export = resumebek(tmp_path / "typo", "export", "--from", "2026-05-10", "--to", "2026-05-10")
+    assert export.returncode == 0 and export.stderr.startswith("resumebek export: note: ")
+    assert not (tmp_path / "typo").exists()  # reading never creates the bot's directories

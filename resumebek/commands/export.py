@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.end < args.start:
         print("resumebek export: --to is before --from", file=sys.stderr)
         return 2
-    settings = settings_from_env()
+    settings = settings_from_env("export")
     if settings is None:
         return 2
     counts = ReadCounts()

@@ -33,7 +33,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from_env()
+    settings = settings_from_env("report")
     if settings is None:
         return 2
     if args.output.is_dir():

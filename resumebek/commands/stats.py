@@ -18,6 +18,7 @@ from resumebek.analytics_admin import load_summary, local_today
 from resumebek.config import Settings, load_settings
 from resumebek.domain.stats import Summary, summary_dict, summary_rows
 from resumebek.errors import ConfigError
+from services.analytics_files import analytics_dir
 
 # Dates a command accepts: the years the writer accepts timestamps for, far enough from
 # date.min and date.max that "the day before" or "N days back" can never overflow.
@@ -51,13 +52,23 @@ def positive_int(text: str) -> int:
     return value
 
 
-def settings_from_env() -> Settings | None:
-    """Settings from the environment, or None after printing the one-line problem."""
+def settings_from_env(command: str) -> Settings | None:
+    """Settings from the environment, or None after printing the one-line problem.
+
+    A DATA_DIR the bot never wrote analytics to still gives figures (zeros), with a note on
+    stderr: an admin who mistyped it should not take the zeros for a quiet week."""
     try:
-        return load_settings(os.environ)
+        settings = load_settings(os.environ)
     except ConfigError as exc:
         print(f"resumebek: configuration error: {exc}", file=sys.stderr)
         return None
+    folder = analytics_dir(settings)
+    if not folder.is_dir():
+        print(
+            f"resumebek {command}: note: no analytics in {folder} (is DATA_DIR the bot's?)",
+            file=sys.stderr,
+        )
+    return settings
 
 
 def os_error_line(command: str, exc: OSError) -> str:
@@ -135,7 +146,7 @@ def _discard_stdout() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from_env()
+    settings = settings_from_env("stats")
     if settings is None:
         return 2
     chosen = pick_range(args, local_today(settings, time.time()))
