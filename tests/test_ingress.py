@@ -440,6 +440,23 @@ async def test_stats_only_for_admins() -> None:
     assert h.summaries == [(h.clock.now(), "en")]
 
 
+async def test_stats_that_cannot_be_read_is_an_answer_not_a_crash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = Harness()
+
+    def unreadable(settings: Settings, now: float, lang: Language) -> tuple[str, bytes]:
+        raise PermissionError(13, "Permission denied", "/data/analytics/2026-05-10.jsonl")
+
+    h.summary = unreadable  # type: ignore[method-assign]
+    await h.run(cmd("stats", user=777), msg(text=RESUME_TEXT, mid=2))
+    (answer,) = [r for r in h.replies() if r.kind == "admin"]
+    assert answer.document is None
+    assert answer.html == t("stats_failed", "en", reason="Permission denied")
+    assert len(h.extractor.items) == 1  # the next update was served as usual
+    assert "ingress.stats_failed" in caplog.text and "errno=13" in caplog.text
+
+
 @pytest.mark.parametrize("args", ["", "week"], ids=["bare", "with-args"])
 async def test_stats_from_a_stranger_is_exactly_an_unknown_command(args: str) -> None:
     # no hint that /stats exists: the same reply, nothing else sent, nothing counted

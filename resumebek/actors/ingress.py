@@ -439,9 +439,17 @@ class _Ingress:
             await self.reply(who, trace, t("stats_unavailable", who.ui_language), kind="admin")
             return
         now = self.clock.now()
-        html, report = await anyio.to_thread.run_sync(
-            self.admin_summary, self.settings, now, who.ui_language
-        )
+        try:
+            html, report = await anyio.to_thread.run_sync(
+                self.admin_summary, self.settings, now, who.ui_language
+            )
+        except OSError as exc:  # unreadable analytics: tell the admin, keep serving everyone
+            log.error("ingress.stats_failed trace=%s errno=%s", trace, exc.errno)
+            reason = exc.strerror or type(exc).__name__
+            await self.reply(
+                who, trace, t("stats_failed", who.ui_language, reason=reason), kind="admin"
+            )
+            return
         day = datetime.fromtimestamp(now, self.settings.zone).date().isoformat()
         await self.reply(
             who,

@@ -279,6 +279,13 @@ _TEXTS: dict[str, dict[Language, str]] = {
         "ru": "Этот текст уже не в памяти. Пришлите резюме ещё раз.",
         "en": "That text is no longer in memory. Please send the resume again.",
     },
+    "stats_failed": {
+        "kk": "Статистиканы оқу мүмкін болмады: {reason}. Сервердегі DATA_DIR/analytics "
+        "қалтасын тексеріңіз.",
+        "ru": "Не удалось прочитать статистику: {reason}. Проверьте папку DATA_DIR/analytics "
+        "на сервере.",
+        "en": "Could not read the statistics: {reason}. Check DATA_DIR/analytics on the server.",
+    },
     "stats_unavailable": {
         "kk": "Статистика бұл нұсқада әлі қосылмаған.",
         "ru": "Статистика в этой сборке пока недоступна.",
