@@ -47,7 +47,7 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-CACHE_VERSION = 3  # bump when Tally or tally_events changes meaning
+CACHE_VERSION = 4  # bump when Tally or tally_events changes meaning
 
 
 def cache_dir(settings: Settings) -> Path:

@@ -138,7 +138,16 @@ async def test_without_llm_every_message_gets_a_rules_review() -> None:
     analyzed = [e for e in events if e.name == "resume_analyzed"]
     assert len(analyzed) == 3 and not [e for e in events if e.name == "llm_fallback"]
     fields = dict(analyzed[0].fields)
-    assert set(fields) == {"language", "score", "source", "model", "latency_ms", "tokens"}
+    assert set(fields) == {
+        "language",
+        "resume_language",
+        "forced",
+        "score",
+        "source",
+        "model",
+        "latency_ms",
+        "tokens",
+    }
     assert fields["source"] == "rules" and fields["model"] is None
 
 
@@ -153,6 +162,8 @@ async def test_llm_review_is_delivered_with_its_numbers() -> None:
     assert ev.trace == "a" and ev.user == 2
     assert dict(ev.fields) == {
         "language": "en",
+        "resume_language": "en",
+        "forced": False,
         "score": 7,
         "source": "llm",
         "model": "test-model",
@@ -180,12 +191,14 @@ async def test_llm_failure_falls_back_to_rules(error: Exception, kind: str) -> N
 
 async def test_review_language_follows_the_user_choice() -> None:
     reviewer = FakeReviewer()
-    items, _ = await run_actor(
+    items, events = await run_actor(
         [extracted("a", text=RU, language="ru", review_language="kk")], reviewer
     )
     (ready,) = _ready(items)
     assert ready.review.language == "kk"
     assert reviewer.requests[0].language == "kk" and reviewer.requests[0].resume_language == "ru"
+    (ev,) = [e for e in events if e.name == "resume_analyzed"]
+    assert (ev.fields["language"], ev.fields["resume_language"]) == ("kk", "ru")  # both counted
 
 
 async def test_reviews_run_concurrently_up_to_the_limit() -> None:

@@ -255,3 +255,13 @@ def test_a_cache_entry_that_cannot_be_pruned_does_not_stop_stats(settings: Setti
     stale = cache_dir(settings) / "2026-01-01.json"  # its day file is gone: pruned
     stale.mkdir(parents=True)  # unlink() of a directory fails, like a read-only DATA_DIR
     assert load_summary(settings, SAT, SUN) == fresh
+
+
+def test_languages_are_the_resumes_not_the_reviews() -> None:
+    at = "2026-05-10T12:00:00+05:00"
+    events = [
+        {"ts": at, "event": "resume_analyzed", "language": "kk", "resume_language": "ru"},
+        {"ts": at, "event": "resume_analyzed", "language": "en"},  # written before the field
+    ]
+    tallies = tally_events(events, ZoneInfo("Asia/Almaty"))
+    assert summarize(tallies, SUN, SUN).languages == {"en": 1, "ru": 1}

@@ -97,7 +97,9 @@ async def _handle(
             at=clock.now(),
             user=msg.who.user,
             trace=msg.trace,
-            language=review.language,
+            language=review.language,  # of the review: the user may have chosen one
+            resume_language=msg.language,
+            forced=msg.forced,
             score=review.score,
             source=review.source,
             model=review.model,

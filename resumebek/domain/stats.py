@@ -32,7 +32,7 @@ class Tally:
     clickers: set[str] = field(default_factory=set)
     campaigns: dict[str, set[str]] = field(default_factory=dict)
     rejections: Counter[str] = field(default_factory=Counter)
-    languages: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)  # of the resumes reviewed
     formats: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
     scores: Counter[int] = field(default_factory=Counter)
@@ -144,7 +144,7 @@ def _int(value: Any) -> int | None:
 # unhashable) or move a figure (a score of 99, a negative latency).
 _FIELDS_READ: dict[str, tuple[str, ...]] = {
     "resume_received": ("format",),
-    "resume_analyzed": ("language", "source", "score", "latency_ms"),
+    "resume_analyzed": ("language", "resume_language", "source", "score", "latency_ms"),
     "review_delivered": ("latency_ms",),
     "user_started": ("campaign",),
     "resume_rejected": ("reason",),
@@ -218,7 +218,8 @@ def tally_events(
             if user:
                 t.senders.add(user)
         elif name == "resume_analyzed":
-            t.languages[str(ev.get("language"))] += 1
+            # the resume's own language; lines written before it was sent have the review's
+            t.languages[str(ev.get("resume_language") or ev.get("language"))] += 1
             t.sources[str(ev.get("source"))] += 1
             score = _int(ev.get("score"))
             if score is not None:
