@@ -101,6 +101,8 @@ def test_one_day_uses_the_day_before_for_the_trend(settings: Settings) -> None:
     assert (s.users, s.received, s.delivered) == (3, 3, 2)
     assert s.median_score == 6.5  # of 8 and 5: the mean of the two middle values
     assert s.campaigns == {"(direct)": 1, "kbtu": 1}
+    # u1 started the day before: a returning sender, not a step of this day's funnel
+    assert s.funnel == [("started", 2), ("sent_resume", 2), ("got_review", 1), ("clicked_cta", 1)]
     delivered = next(t for t in s.trend if t.metric == "delivered")
     assert (delivered.yesterday, delivered.today, delivered.change) == (1, 2, 1.0)
 

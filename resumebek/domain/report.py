@@ -343,7 +343,7 @@ def render_report(summary: Summary, *, generated_at: datetime, timezone: str) ->
 <section class="kpis">{kpis}</section>
 <section class="card"><h2>Resumes and reviews per day</h2>{_daily_chart(s)}</section>
 <section class="grid">
-<div class="card"><h2>Funnel (unique users)</h2>{_funnel(s)}</div>
+<div class="card"><h2>Funnel (users who started in the period)</h2>{_funnel(s)}</div>
 <div class="card"><h2>Resume languages</h2>{_hbars(languages, color="palette", total=sum(s.languages.values()))}</div>
 <div class="card wide"><h2>When resumes arrive (local time, weekday × hour)</h2>{_heat(s)}</div>
 <div class="card"><h2>Rejection reasons</h2>{_hbars(reasons, color="#dc2626", total=s.rejected)}</div>

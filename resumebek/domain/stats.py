@@ -343,7 +343,7 @@ class Summary:
     thumbs_by_source: dict[str, Share]
     thumbs_by_language: dict[str, Share]
     campaigns: dict[str, int]  # users who started through each deep-link campaign
-    funnel: list[tuple[str, int]]  # unique users at each step
+    funnel: list[tuple[str, int]]  # users who started in the period, through each step
     errors: dict[str, int]
     fallbacks: dict[str, int]
     quota_hits: int
@@ -390,6 +390,22 @@ def _shares(ratings: Mapping[tuple[str, str, str], int], index: int) -> dict[str
         if key[0] == "up":
             up[key[index]] += n
     return {k: Share(up=up[k], rated=rated[k]) for k in sorted(rated)}
+
+
+def _funnel(t: Tally) -> list[tuple[str, int]]:
+    """Users who started in the period, and how many of them went on to each next step.
+    Nested, so no step can exceed the one before (a user who started last month and sends a
+    resume today is a returning user, not a step of this period's funnel)."""
+    cohort = set(t.starters)
+    steps = [("started", len(cohort))]
+    for name, members in (
+        ("sent_resume", t.senders),
+        ("got_review", t.reviewed),
+        ("clicked_cta", t.clickers),
+    ):
+        cohort &= members
+        steps.append((name, len(cohort)))
+    return steps
 
 
 def day_figures(day: date, t: Tally) -> DayFigures:
@@ -465,12 +481,7 @@ def summarize(
         thumbs_by_source=_shares(total.ratings, 1),
         thumbs_by_language=_shares(total.ratings, 2),
         campaigns=_sorted_desc({k: len(v) for k, v in total.campaigns.items()}),
-        funnel=[
-            ("started", len(total.starters)),
-            ("sent_resume", len(total.senders)),
-            ("got_review", len(total.reviewed)),
-            ("clicked_cta", len(total.clickers)),
-        ],
+        funnel=_funnel(total),
         errors=_sorted_desc(total.errors),
         fallbacks=_sorted_desc(total.fallbacks),
         quota_hits=ev["quota_hit"],
