@@ -145,3 +145,25 @@ def test_the_conversion_card_says_its_trend_is_of_clicks() -> None:
     card = html[html.index("CTA conversion") :]
     card = card[: card.index('<div class="kpi">')]
     assert "▼ -50% clicks vs day before" in card
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "shown"),
+    [
+        pytest.param(395, 396, "▲ +0.3% vs", id="small-rise"),
+        pytest.param(4, 4, "■ +0% vs", id="flat"),
+        pytest.param(4, 2, "▼ -50% vs", id="halved"),
+    ],
+)
+def test_a_small_change_is_not_shown_as_zero_beside_an_arrow(
+    before: int, after: int, shown: str
+) -> None:
+    events = [
+        {"ts": f"2026-05-{day}T10:00:00+05:00", "event": "resume_received", "user": f"u{i}"}
+        for day, n in (("09", before), ("10", after))
+        for i in range(n)
+    ]
+    summary = summarize(tally_events(events, ALMATY), date(2026, 5, 9), date(2026, 5, 10))
+    html = render_report(summary, generated_at=SUN_AFTERNOON, timezone="Asia/Almaty")
+    card = html[html.index("Resumes received") :]
+    assert shown in card[: card.index('<div class="kpi">')]

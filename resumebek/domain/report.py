@@ -257,7 +257,10 @@ def _trend_text(t: Trend | None, of: str = "") -> str:
         return '<div class="t flat">&nbsp;</div>'
     arrow, css = ("▲", "up") if t.change > 0 else ("▼", "down") if t.change < 0 else ("■", "flat")
     what = f" {escape(of)}" if of else ""
-    return f'<div class="t {css}">{arrow} {t.change * 100:+.0f}%{what} vs day before</div>'
+    pct = t.change * 100
+    # 396 after 395 is "+0.3%", not an arrow up beside "+0%"
+    figure = f"{pct:+.0f}%" if abs(pct) >= 1 or pct == 0 else f"{pct:+.1f}%"
+    return f'<div class="t {css}">{arrow} {figure}{what} vs day before</div>'
 
 
 def _kpi(label: str, value: str, trend: Trend | None = None, *, trend_of: str = "") -> str:
