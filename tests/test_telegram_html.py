@@ -124,7 +124,7 @@ def test_split_never_cuts_an_entity_or_a_tag() -> None:
 @pytest.mark.parametrize("lang", [pytest.param(lang, id=lang) for lang in LANGUAGES])
 async def test_every_text_exists_and_is_valid_html(lang: Language) -> None:
     for key in TEXT_KEYS:
-        text = t(key, lang, max_mb=10, limit=10, days=30, n=7, size_mb=48)
+        text = t(key, lang, max_mb=10, limit=10, days=30, n=7, size_mb=48, reason="EIO")
         assert text.strip() and strictly_balanced(text), key
         await telegram_parse(text)
     menu = command_menu()[lang]
