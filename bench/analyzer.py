@@ -1,6 +1,6 @@
 """Analyzer benchmarks: prompt size per review and throughput against a local LLM server.
 
-    /work/venv/bin/python -m bench.analyzer [--reviews 640] [--latency 0.5] [--concurrency 32]
+    python -m bench.analyzer [--reviews 640] [--latency 0.5] [--concurrency 32]
 
 1. Prompt tokens per review over the dev resumes in ../shared/corpus/dev (target: median
    <= 3,000). Tokens are counted with tiktoken (o200k_base) when it and its encoding file are

@@ -1,7 +1,7 @@
 """Resume detection and language accuracy over the labeled dev corpus, side by side with a
 re-implementation of the original bot's keyword detector (measured in the same run).
 
-    /work/venv/bin/python -m bench.detection [CORPUS_DIR] [--errors]
+    python -m bench.detection [CORPUS_DIR] [--errors]
 
 The original bot counted resume keywords and called a text a resume at a score of 40; its
 language guess was "Kazakh letters → kk, else Cyrillic → ru, else en".

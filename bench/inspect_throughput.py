@@ -1,7 +1,7 @@
 """Throughput of `resumebek inspect`'s pipeline on the dev PDFs versus raw in-process pypdf
 extraction of the same files, measured in the same run.
 
-    /work/venv/bin/python -m bench.inspect_throughput [CORPUS_DIR] [--rounds N] [--workers N]
+    python -m bench.inspect_throughput [CORPUS_DIR] [--rounds N] [--workers N]
 
 - raw pypdf: PdfReader + page.extract_text() for every page, one process, no repair;
 - in-process extract_bytes: our extraction and repair, one process (the repair's cost);
