@@ -125,6 +125,10 @@ class ConsoleGateway:
         self.user_id = user_id
         self.language_code = language_code
         self._on_update: Callable[[Update], Awaitable[None]] | None = None
+        # Message ids go on from where an earlier session left off, as a chat's do on
+        # Telegram: the bot remembers (chat, message id) pairs across runs to drop
+        # redelivered updates, so ids from 1 again would be dropped as seen.
+        self._first_id = int(clock.now() * 1000)
         self._next_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], _Sent] = {}
         self._callbacks = 0
@@ -147,7 +151,7 @@ class ConsoleGateway:
     # ------------------------------------------------------------ input
 
     def _message_id(self, chat: int) -> int:
-        self._next_id[chat] = self._next_id.get(chat, 0) + 1
+        self._next_id[chat] = self._next_id.get(chat, self._first_id) + 1
         return self._next_id[chat]
 
     def parse(self, line: str) -> Update | None:

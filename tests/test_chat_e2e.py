@@ -104,6 +104,19 @@ def test_chat_reviews_a_pdf_with_the_rules(tmp_path: Path) -> None:
     assert USER not in done.stderr and "cv.pdf" not in done.stderr
 
 
+def test_a_second_session_on_the_same_data_dir_is_answered_too(tmp_path: Path) -> None:
+    """The bot keeps the (chat, message id) pairs it has seen across runs, to drop updates
+    Telegram delivers again; a new console session must not look like such a redelivery."""
+    pdf = tmp_path / "cv.pdf"
+    pdf.write_bytes(RESUME.read_bytes())
+    for _ in range(2):
+        actions, _ = run_chat(tmp_path, f"/send {pdf}\n/press 👍\n")
+        check_review_flow(actions, "rules", "en", "ru")
+        assert any(a["action"] == "answer_callback" for a in actions)
+    events = [e["event"] for e in analytics_events(tmp_path)]
+    assert events.count("review_delivered") == events.count("review_rated") == 2
+
+
 def test_chat_reviews_a_pdf_through_the_llm_server(tmp_path: Path) -> None:
     pdf = tmp_path / "cv.pdf"
     pdf.write_bytes(RESUME_EN.read_bytes())

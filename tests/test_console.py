@@ -48,7 +48,8 @@ def test_lines_become_updates(tmp_path: Path) -> None:
 
     plain = gw.parse("hello there")
     assert isinstance(plain, IncomingMessage) and plain.kind == "text"
-    assert [u.message_id for u in (sent, pasted, start, plain)] == [1, 2, 3, 4]
+    ids = [u.message_id for u in (sent, pasted, start, plain)]
+    assert ids == list(range(ids[0], ids[0] + 4))  # one chat's ids, in order
 
     assert gw.parse("/as 99") is None and gw.user_id == 99
     switched = gw.parse("hi")
@@ -56,6 +57,18 @@ def test_lines_become_updates(tmp_path: Path) -> None:
     assert gw.parse("   ") is None
     assert gw.parse(f"/send {tmp_path / 'missing.pdf'}") is None
     assert "cannot read" in notes.getvalue()
+
+
+def test_a_later_session_goes_on_with_higher_message_ids() -> None:
+    """The bot drops a (chat, message id) it has seen, across restarts too."""
+    clock = FakeClock()
+    first = ConsoleGateway(clock=clock, out=io.StringIO(), notes=io.StringIO(), user_id=7)
+    earlier = [first.parse(f"message {i}") for i in range(500)]
+    clock.advance(1.0)  # the next `resumebek chat`, a second later
+    second = ConsoleGateway(clock=clock, out=io.StringIO(), notes=io.StringIO(), user_id=7)
+    later = second.parse("hello again")
+    assert isinstance(later, IncomingMessage)
+    assert all(isinstance(u, IncomingMessage) and u.message_id < later.message_id for u in earlier)
 
 
 async def test_press_finds_the_newest_button() -> None:
