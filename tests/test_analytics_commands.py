@@ -108,6 +108,20 @@ def test_export_raw_events_as_csv_and_daily_json_on_stdout(data_dir: Path) -> No
     ]
 
 
+def test_raw_csv_spells_booleans_as_the_json_does(data_dir: Path) -> None:
+    line = (
+        b'{"v":1,"ts":"2026-05-10T12:00:00.000+05:00","event":"followup_failed","user":null,'
+        b'"trace":null,"reason":"network","final":false,"attempts":1}\n'
+    )
+    with (data_dir / "analytics" / "2026-05-10.jsonl").open("ab") as handle:
+        handle.write(line)
+    span = ("--from", "2026-05-10", "--to", "2026-05-10")
+    raw = resumebek(data_dir, "export", *span, "--format", "csv", "--events")
+    assert raw.returncode == 0, raw.stderr
+    (row,) = [r for r in csv.DictReader(io.StringIO(raw.stdout)) if r["reason"] == "network"]
+    assert (row["final"], row["attempts"], row["user"]) == ("false", "1", "")
+
+
 def test_report_writes_one_html_file(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     done = resumebek(data_dir, "report", "--days", "30", "--to", "2026-05-10", "-o", str(out))

@@ -141,6 +141,12 @@ def test_output_shapes_are_plain(settings: Settings) -> None:
     rows = dict(summary_rows(s))
     assert rows["conversion"] == "33.3%" and rows["thumbs_up.source.rules"] == "100.0% of 1"
     assert rows["trend.delivered"] == "1 -> 2 (+100%)" and rows["busiest_hour"] == "09:00"
+    # every follow-up figure of the JSON is in the table and CSV too
+    assert [rows[f"followups_{k}"] for k in ("scheduled", "sent", "failed")] == [
+        "0",  # none in the small set
+        "1",
+        "1",
+    ]
 
 
 def test_table_and_csv_rows_carry_the_whole_hourly_distribution(settings: Settings) -> None:

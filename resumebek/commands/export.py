@@ -66,6 +66,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _csv_cell(value: object) -> object:
+    """As the JSON lines spell it: true/false, not Python's True/False."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
 def _write(out: IO[str], args: argparse.Namespace, settings: Settings, counts: ReadCounts) -> None:
     if args.events:
         events = iter_events(analytics_dir(settings), args.start, args.end, counts)
@@ -75,7 +82,7 @@ def _write(out: IO[str], args: argparse.Namespace, settings: Settings, counts: R
         else:
             writer = csv.DictWriter(out, EVENT_COLUMNS, extrasaction="ignore", lineterminator="\n")
             writer.writeheader()
-            writer.writerows(events)
+            writer.writerows({k: _csv_cell(v) for k, v in ev.items()} for ev in events)
         return
     rows = [daily_row(day) for day in load_daily(settings, args.start, args.end)]
     if args.format == "json":

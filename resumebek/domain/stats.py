@@ -591,6 +591,7 @@ def summary_rows(s: Summary) -> list[tuple[str, str]]:
         ("reviews_delivered", _fmt(s.delivered)),
         ("cta_clicks", _fmt(s.cta_clicks)),
         ("conversion", _pct(s.conversion)),
+        ("followups_scheduled", _fmt(s.followups_scheduled)),
         ("followups_sent", _fmt(s.followups_sent)),
         ("followups_failed", _fmt(s.followups_failed)),
         ("median_score", _fmt(s.median_score)),
