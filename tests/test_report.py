@@ -43,6 +43,8 @@ def test_report_is_one_self_contained_file_with_svg_charts(settings: Settings) -
         assert title in html
     assert "Not a resume" in html and "Kazakh (kk)" in html
     assert "2026-04-11 – 2026-05-10" in html
+    # a day-over-day arrow under a 30-day total says which day it is about
+    assert "compare its last day, 2026-05-10, with the day before" in html
     # what users waited on the card; the LLM call alone among the operations
     assert '4.0s / 5.0s</div><div class="l">Upload to review p50 / p95' in html
     assert "<td>LLM call p50 / p95</td><td class='n'>1.0s / 3.0s</td>" in html

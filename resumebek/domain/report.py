@@ -341,7 +341,8 @@ def render_report(summary: Summary, *, generated_at: datetime, timezone: str) ->
     period = f"{s.start.isoformat()} – {s.end.isoformat()}"
     body = f"""<main>
 <header><div><h1>Resumebek analytics</h1>
-<div class="sub">{escape(period)} · {len(s.days)} days · times in {escape(timezone)}</div></div>
+<div class="sub">{escape(period)} · {len(s.days)} days · times in {escape(timezone)}</div>
+<div class="sub">Cards: totals for the period; ▲ ▼ compare its last day, {escape(s.end.isoformat())}, with the day before</div></div>
 <div class="sub">generated {escape(generated_at.strftime("%Y-%m-%d %H:%M"))}</div></header>
 <section class="kpis">{kpis}</section>
 <section class="card"><h2>Resumes and reviews per day</h2>{_daily_chart(s)}</section>
@@ -350,7 +351,7 @@ def render_report(summary: Summary, *, generated_at: datetime, timezone: str) ->
 <div class="card"><h2>Resume languages</h2>{_hbars(languages, color="palette", total=sum(s.languages.values()))}</div>
 <div class="card wide"><h2>When resumes arrive (local time, weekday × hour)</h2>{_heat(s)}</div>
 <div class="card"><h2>Rejection reasons</h2>{_hbars(reasons, color="#dc2626", total=s.rejected)}</div>
-<div class="card"><h2>Users by campaign</h2>{_hbars(list(s.campaigns.items()), color="#7c3aed") if s.campaigns else _empty()}</div>
+<div class="card"><h2>Users by campaign <span class="sub">(a user who came through several counts in each)</span></h2>{_hbars(list(s.campaigns.items()), color="#7c3aed") if s.campaigns else _empty()}</div>
 <div class="card"><h2>Feedback</h2>{_share_table("by source", s.thumbs_by_source) or _empty("No ratings yet")}
 {_share_table("by language", s.thumbs_by_language)}</div>
 <div class="card"><h2>Operations</h2>{_kv_table("", quality)}
