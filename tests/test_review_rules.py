@@ -300,6 +300,22 @@ def test_length_for_career_stage(words: int, stage_text: str, passed: bool) -> N
 
 
 @pytest.mark.parametrize(
+    "title",
+    ["Стажёр-аналитик", "Стажер-аналитик", "Trainee analyst", "Аналитик-стажёр"],
+)
+def test_an_intern_title_makes_a_student_resume(title: str) -> None:
+    # an intern's resume is not an experienced specialist's, in any spelling of the title
+    def summary(text: str) -> str:
+        return rule_review(text, language="ru", resume_language="ru").summary
+
+    student = TEXTS["stage_student"]["ru"]
+    text = f"Опыт работы\n{title}, Kaspi.kz, июнь 2024 – август 2024\n- Готовил отчёты"
+    assert summary(text).startswith(student)
+    # "стаж" alone is the length of one's work experience, not an intern
+    assert not summary("Опыт работы\nАналитик, стаж 5 лет, 2019 – 2024").startswith(student)
+
+
+@pytest.mark.parametrize(
     ("stage_text", "pages", "passed"),
     [
         pytest.param("student", 1, True, id="student-one-page"),

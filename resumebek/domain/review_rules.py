@@ -303,8 +303,8 @@ _STRONG = re.compile(
 _STUDENT = re.compile(
     r"(\bstudent|undergraduate|graduate student|recent graduate|\bintern\b|internship|"
     r"expected (?:19|20)\d\d|\b\d(?:st|nd|rd|th)[- ]year|"
-    r"студент|\d[\s-]?курс|курса\b|\bgpa\b|стажир|выпускни|курс студенті|студенті|тағылымдама|"
-    r"практикант|үміткер|bakalavriat|studenti)"
+    r"студент|\d[\s-]?курс|курса\b|\bgpa\b|стажир|стаж[её]р|\btrainee\b|выпускни|"
+    r"курс студенті|студенті|тағылымдама|практикант|үміткер|bakalavriat|studenti)"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
