@@ -75,6 +75,23 @@ def test_not_a_resume_gets_no_review() -> None:
     assert data["is_resume"] is False and data["review"] is None and data["outcome"] == "ok"
 
 
+def test_anyway_reviews_what_does_not_look_like_a_resume(tmp_path: Path) -> None:
+    recipe = tmp_path / "borsch.txt"
+    recipe.write_text(
+        "Рецепт борща\nСвекла 2 шт, капуста 300 г, картофель 3 шт. Варить 2 часа на медленном "
+        "огне, добавить соль и перец по вкусу. Подавать со сметаной.\n",
+        encoding="utf-8",
+    )
+    refused = analyze(str(recipe))
+    assert refused.returncode == 1 and "--anyway" in refused.stderr  # the CLI's "button"
+    proc = analyze(str(recipe), "--anyway", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["is_resume"] is False and data["review"]["language"] == "ru"
+    # the review says plainly that the text is no typical resume
+    assert data["review"]["summary"].startswith("Этот текст не похож на обычное резюме")
+
+
 def test_scanned_pdf_is_rejected_with_a_reason() -> None:
     proc = analyze(str(shared_path("cases", "pdf_scanned_image_only.pdf")), "--lang", "ru")
     assert proc.returncode == 1

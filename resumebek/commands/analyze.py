@@ -1,5 +1,7 @@
-"""`resumebek analyze [FILE] [--lang kk|ru|en] [--json]`: extract → detect → review one file
-and print what the Telegram user would read (plain text), or one JSON object.
+"""`resumebek analyze [FILE] [--lang kk|ru|en] [--json] [--anyway]`: extract → detect → review
+one file and print what the Telegram user would read (plain text), or one JSON object.
+`--anyway` is the bot's "analyze anyway" button: a text that does not look like a resume is
+reviewed all the same, and the review says plainly it is no typical resume.
 
 Without FILE it reviews the synthetic sample resume bundled in the package. Without an LLM
 key (API / OPENAI_API_KEY) the built-in rule-based reviewer answers, and stderr says so.
@@ -27,6 +29,7 @@ from resumebek.domain.detection import detect_resume
 from resumebek.domain.language import detect_language
 from resumebek.domain.rejections import rejection_html
 from resumebek.domain.render import review_text
+from resumebek.domain.review_rules import FORCED_NOTE
 from resumebek.errors import ConfigError
 from resumebek.messages import LANGUAGES, Language, Review
 from resumebek.reviewing import DEADLINE_SLACK_S, review_resume
@@ -42,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lang", choices=LANGUAGES, help="language of the review (default: the resume's)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--anyway",
+        action="store_true",
+        help="review it even if it does not look like a resume (the bot's button)",
+    )
 
 
 def _plain(fragment: str) -> str:
@@ -127,8 +135,13 @@ def run(args: argparse.Namespace) -> int:
     result["language"] = guess.language
     result["is_resume"] = verdict.is_resume(settings.resume_threshold)
     lang = args.lang or guess.language
+    notes = extraction.notes
     if not result["is_resume"]:
-        return _finish(args, result, _plain(rejection_html("not_resume", lang)))
+        if not args.anyway:
+            # the bot's text offers a button; here the button is an option
+            print("resumebek analyze: --anyway reviews it all the same", file=sys.stderr)
+            return _finish(args, result, _plain(rejection_html("not_resume", lang)))
+        notes = (*notes, FORCED_NOTE)
 
     reviewer = None
     if settings.llm_enabled:
@@ -147,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
                 extraction.text,
                 language=lang,
                 resume_language=guess.language,
-                notes=extraction.notes,
+                notes=notes,
                 reviewer=reviewer,
                 deadline_s=settings.llm_timeout_s * settings.llm_max_attempts + DEADLINE_SLACK_S,
                 pages=extraction.pages if extraction.format in {"pdf", "docx"} else 0,
