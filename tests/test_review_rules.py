@@ -300,6 +300,25 @@ def test_length_for_career_stage(words: int, stage_text: str, passed: bool) -> N
 
 
 @pytest.mark.parametrize(
+    ("bullets", "key"),
+    [
+        pytest.param(("Answered customer calls", "Kept the shop tidy"), "i_quantified", id="none"),
+        pytest.param(
+            ("Served 40 customers a day", "Kept the shop tidy"), "i_quantified_more", id="one"
+        ),
+    ],
+)
+def test_the_advice_on_numbers_sees_the_one_already_there(
+    bullets: tuple[str, str], key: str
+) -> None:
+    text = "Experience\nShop assistant, Magnum, 2023 – 2024\n" + "\n".join(
+        f"- {b}" for b in bullets
+    )
+    improvements = rule_review(text, language="en", resume_language="en").improvements
+    assert TEXTS[key]["en"] in improvements
+
+
+@pytest.mark.parametrize(
     "title",
     ["Стажёр-аналитик", "Стажер-аналитик", "Trainee analyst", "Аналитик-стажёр"],
 )

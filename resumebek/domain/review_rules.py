@@ -826,7 +826,8 @@ def _improvements(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[s
     if inferred and len(a.headings) < 2:
         out.append(text("i_headings", lang, inferred=_section_names(inferred, lang)))
     if not by["quantified"].passed:
-        out.append(text("i_quantified", lang))
+        # one number already there: saying "add numbers" would read as if it went unseen
+        out.append(text("i_quantified_more" if a.metrics == 1 else "i_quantified", lang))
     if a.weak:
         out.append(text("i_action_verbs", lang, example=a.weak[0].phrase))
     if not by["structure"].passed:
