@@ -306,14 +306,17 @@ def test_length_for_career_stage(words: int, stage_text: str, passed: bool) -> N
         pytest.param(
             ("Served 40 customers a day", "Kept the shop tidy"), "i_quantified_more", id="one"
         ),
+        # a number that is no result, or a single result, gets the plain advice
+        pytest.param(("Answered calls", "Kept the shop tidy", "GPA 3.8"), "i_quantified", id="gpa"),
+        pytest.param(("Served 40 customers a day",), "i_quantified", id="only-result"),
     ],
 )
 def test_the_advice_on_numbers_sees_the_one_already_there(
-    bullets: tuple[str, str], key: str
+    bullets: tuple[str, ...], key: str
 ) -> None:
-    text = "Experience\nShop assistant, Magnum, 2023 – 2024\n" + "\n".join(
-        f"- {b}" for b in bullets
-    )
+    lines = [f"- {b}" for b in bullets if not b.startswith("GPA")]
+    extra = [b for b in bullets if b.startswith("GPA")]
+    text = "\n".join(["Experience", "Shop assistant, Magnum, 2023 – 2024", *lines, *extra])
     improvements = rule_review(text, language="en", resume_language="en").improvements
     assert TEXTS[key]["en"] in improvements
 
@@ -332,6 +335,16 @@ def test_an_intern_title_makes_a_student_resume(title: str) -> None:
     assert summary(text).startswith(student)
     # "стаж" alone is the length of one's work experience, not an intern
     assert not summary("Опыт работы\nАналитик, стаж 5 лет, 2019 – 2024").startswith(student)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["- Обучил 5 стажёров", "- Наставник для стажеров", "- Ran the trainee programme"],
+)
+def test_a_mentor_of_interns_is_no_student(line: str) -> None:
+    text = f"Опыт работы\nРуководитель отдела аналитики, Kaspi.kz, 2015 – 2024\n{line}"
+    summary = rule_review(text, language="ru", resume_language="ru").summary
+    assert not summary.startswith(TEXTS["stage_student"]["ru"])
 
 
 @pytest.mark.parametrize(

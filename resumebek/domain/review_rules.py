@@ -303,7 +303,8 @@ _STRONG = re.compile(
 _STUDENT = re.compile(
     r"(\bstudent|undergraduate|graduate student|recent graduate|\bintern\b|internship|"
     r"expected (?:19|20)\d\d|\b\d(?:st|nd|rd|th)[- ]year|"
-    r"студент|\d[\s-]?курс|курса\b|\bgpa\b|стажир|стаж[её]р|\btrainee\b|выпускни|"
+    r"студент|\d[\s-]?курс|курса\b|\bgpa\b|стажир|стаж[её]р(?:а|у|ом|ка|ки|ке|кой)?\b|"
+    r"\btrainee\b(?!\s+program)|выпускни|"
     r"курс студенті|студенті|тағылымдама|практикант|үміткер|bakalavriat|studenti)"
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -357,6 +358,7 @@ class _Analysis:
     longest_line_words: int = 0
     long_lines: int = 0
     metrics: int = 0
+    quantified_bullets: int = 0  # bullet lines with a number in them
     weak: list[_Weak] = field(default_factory=list)
     strong: int = 0
     years: int = 0
@@ -508,21 +510,13 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
     for ln in lines:
         if _BULLET.match(ln):
             a.bullets += 1
+            if _count_numbers(ln):
+                a.quantified_bullets += 1
         n = len(_WORD.findall(ln))
         a.longest_line_words = max(a.longest_line_words, n)
         if n >= 40:
             a.long_lines += 1
-    # numbers in achievements: drop contacts, dates and date ranges first
-    scrubbed = _EMAIL.sub(" ", body)
-    scrubbed = _PHONE.sub(" ", scrubbed)
-    scrubbed = _URL.sub(" ", scrubbed)
-    scrubbed = _RANGE.sub(" ", scrubbed)
-    scrubbed = re.sub(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{4}", " ", scrubbed)
-    for m in _METRIC.finditer(scrubbed):
-        value = m.group(1)
-        if m.group(2) is None and re.fullmatch(_YEAR, value):
-            continue
-        a.metrics += 1
+    a.metrics = _count_numbers(body)
     for raw_line in _logical_lines(lines):
         ln = " ".join(raw_line.split())
         if not _ANY_WEAK.search(ln):
@@ -568,6 +562,21 @@ def _analyse(text_in: str, notes: tuple[str, ...]) -> _Analysis:
 FORCED_NOTE = "forced"
 WEAK_RESUME_NOTE = "weak_resume"
 _ATYPICAL_NOTES = frozenset({FORCED_NOTE, WEAK_RESUME_NOTE})
+
+
+def _count_numbers(text: str) -> int:
+    """Numbers that can measure a result: contacts, dates and date ranges dropped first."""
+    scrubbed = _EMAIL.sub(" ", text)
+    scrubbed = _PHONE.sub(" ", scrubbed)
+    scrubbed = _URL.sub(" ", scrubbed)
+    scrubbed = _RANGE.sub(" ", scrubbed)
+    scrubbed = re.sub(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{4}", " ", scrubbed)
+    count = 0
+    for m in _METRIC.finditer(scrubbed):
+        if m.group(2) is None and re.fullmatch(_YEAR, m.group(1)):
+            continue
+        count += 1
+    return count
 
 
 def _resume_signals(a: _Analysis) -> int:
@@ -826,8 +835,9 @@ def _improvements(a: _Analysis, by: dict[str, Check], lang: Language) -> tuple[s
     if inferred and len(a.headings) < 2:
         out.append(text("i_headings", lang, inferred=_section_names(inferred, lang)))
     if not by["quantified"].passed:
-        # one number already there: saying "add numbers" would read as if it went unseen
-        out.append(text("i_quantified_more" if a.metrics == 1 else "i_quantified", lang))
+        # one result with a number among others: "add numbers" would read as if it went unseen
+        one = a.metrics == 1 and a.quantified_bullets == 1 and a.bullets >= 2
+        out.append(text("i_quantified_more" if one else "i_quantified", lang))
     if a.weak:
         out.append(text("i_action_verbs", lang, example=a.weak[0].phrase))
     if not by["structure"].passed:
