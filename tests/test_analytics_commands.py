@@ -288,3 +288,20 @@ def test_a_data_dir_without_analytics_gives_zeros_and_says_so(tmp_path: Path) ->
     export = resumebek(tmp_path / "typo", "export", "--from", "2026-05-10", "--to", "2026-05-10")
     assert export.returncode == 0 and export.stderr.startswith("resumebek export: note: ")
     assert not (tmp_path / "typo").exists()  # reading never creates the bot's directories
+
+
+def test_a_data_dir_that_cannot_be_searched_is_left_to_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Path.is_dir() raises EACCES on Python 3.11: the note must not turn that into a
+    traceback before the command's own read can report it in one line."""
+    from resumebek.commands.stats import settings_from_env
+
+    def denied(self: Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BOT_MODE", "development")
+    monkeypatch.setattr(Path, "is_dir", denied)
+    assert settings_from_env("stats") is not None
+    assert capsys.readouterr().err == ""

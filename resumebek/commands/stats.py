@@ -63,7 +63,11 @@ def settings_from_env(command: str) -> Settings | None:
         print(f"resumebek: configuration error: {exc}", file=sys.stderr)
         return None
     folder = analytics_dir(settings)
-    if not folder.is_dir():
+    try:
+        missing = not folder.is_dir()
+    except OSError:  # not searchable: the command's own read reports it, in one line
+        missing = False
+    if missing:
         print(
             f"resumebek {command}: note: no analytics in {folder} (is DATA_DIR the bot's?)",
             file=sys.stderr,
