@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python's own flush at exit would hit the closed pipe again and print a traceback
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
         return 0
 
 

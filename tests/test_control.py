@@ -204,3 +204,26 @@ def test_a_second_process_on_the_same_data_dir_is_refused(app: App) -> None:
     second.log.close()
     assert code == 2 and "another resumebek process is running" in output
     assert status_json(app.data_dir)[RESTART_TARGET]["state"] == "running"
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError, ConnectionResetError])
+def test_a_process_that_closes_the_connection_mid_request_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: type[OSError]
+) -> None:
+    """Not a BrokenPipeError for the CLI to take for a closed stdout (exit 0, no output)."""
+    import socket
+
+    path = tmp_path / "control.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(os.fspath(path))
+    server.listen(1)
+
+    def closed(self: socket.socket, data: bytes) -> None:
+        raise error
+
+    monkeypatch.setattr(socket.socket, "sendall", closed)
+    try:
+        with pytest.raises(ControlUnavailable, match="closed the control connection"):
+            request(path, {"op": "status"})
+    finally:
+        server.close()

@@ -201,6 +201,8 @@ def request(path: Path, payload: dict[str, Any], *, timeout_s: float = 15.0) -> 
         raise ControlUnavailable(
             f"the running process did not answer within {timeout_s:g}s"
         ) from exc
+    except (BrokenPipeError, ConnectionResetError) as exc:  # it is stopping, or crashed
+        raise ControlUnavailable("the running process closed the control connection") from exc
     finally:
         sock.close()
     answer = json.loads(buf)
