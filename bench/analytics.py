@@ -260,7 +260,7 @@ def stats_bench(days: int, per_day: int, cache: Path) -> None:
         print(
             f"  stats {start}..{end} ({label}): {elapsed:.2f} s "
             f"({days * per_day / elapsed:,.0f} events/s; users {summary.users:,}, "
-            f"reviews {summary.delivered:,}, p95 {summary.latency_p95_ms} ms)"
+            f"reviews {summary.delivered:,}, p95 {summary.review_latency_p95_ms} ms)"
         )
     began = time.perf_counter()
     load_summary(settings, end, end, workers=1, use_cache=False)

@@ -280,8 +280,8 @@ def _pct(value: float | None) -> str:
 
 def _block(title: str, s: Summary, words: dict[str, str]) -> list[str]:
     score = "–" if s.median_score is None else f"{s.median_score:g}/10"
-    p50 = "–" if s.latency_p50_ms is None else f"{s.latency_p50_ms / 1000:.1f}s"
-    p95 = "–" if s.latency_p95_ms is None else f"{s.latency_p95_ms / 1000:.1f}s"
+    p50 = "–" if s.review_latency_p50_ms is None else f"{s.review_latency_p50_ms / 1000:.1f}s"
+    p95 = "–" if s.review_latency_p95_ms is None else f"{s.review_latency_p95_ms / 1000:.1f}s"
     lines = [
         f"<b>{html.escape(title)}</b>",
         f"{s.users} {words['users']} · {s.received} {words['received']} · "

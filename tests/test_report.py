@@ -153,6 +153,7 @@ def test_the_conversion_card_says_its_trend_is_of_clicks() -> None:
     ("before", "after", "shown"),
     [
         pytest.param(395, 396, "▲ +0.3% vs", id="small-rise"),
+        pytest.param(10_000, 10_001, "▲ +&lt;0.1% vs", id="tiny-rise"),
         pytest.param(4, 4, "■ +0% vs", id="flat"),
         pytest.param(4, 2, "▼ -50% vs", id="halved"),
     ],

@@ -29,6 +29,7 @@ from resumebek.domain.stats import (
     Share,
     Summary,
     Tally,
+    change_text,
     daily_row,
     summarize,
     summary_dict,
@@ -75,7 +76,7 @@ def test_two_day_summary(settings: Settings, workers: int) -> None:
     assert s.heat[6] == hours_with(9, 14, 23)  # Sunday
     assert s.median_score == 6.0  # of 6, 8, 5
     assert s.fallback_rate == pytest.approx(1 / 3)
-    assert (s.latency_p50_ms, s.latency_p95_ms) == (4000, 5000)  # what users waited
+    assert (s.review_latency_p50_ms, s.review_latency_p95_ms) == (4000, 5000)  # what users waited
     assert (s.llm_latency_p50_ms, s.llm_latency_p95_ms) == (1000, 3000)
     assert s.thumbs_up == Share(up=1, rated=2)
     assert s.thumbs_by_source == {"llm": Share(up=0, rated=1), "rules": Share(up=1, rated=1)}
@@ -110,7 +111,7 @@ def test_one_day_uses_the_day_before_for_the_trend(settings: Settings) -> None:
 def test_empty_range_has_no_ratios(settings: Settings) -> None:
     s = load_summary(settings, date(2026, 1, 1), date(2026, 1, 7))
     assert s.users == 0 and s.conversion is None and s.median_score is None
-    assert s.latency_p50_ms is None and s.thumbs_up.ratio is None and len(s.days) == 7
+    assert s.review_latency_p50_ms is None and s.thumbs_up.ratio is None and len(s.days) == 7
 
 
 def test_daily_export_rows(settings: Settings) -> None:
@@ -234,7 +235,7 @@ def test_lines_a_hostile_or_foreign_writer_made_are_skipped_and_counted(
     assert s.skipped_lines == before.skipped_lines + len(bad)
     assert (s.starts, s.received, s.analyzed, s.rejected) == (2, 3, 2, 1)  # as before
     assert s.median_score == 6.5 and (s.llm_latency_p50_ms, s.llm_latency_p95_ms) == (20, 3000)
-    assert (s.delivered, s.latency_p50_ms, s.latency_p95_ms) == (2, 900, 5000)
+    assert (s.delivered, s.review_latency_p50_ms, s.review_latency_p95_ms) == (2, 900, 5000)
     assert s.campaigns == {"(direct)": 1, "kbtu": 1}
 
 
@@ -273,3 +274,12 @@ def test_languages_are_the_resumes_not_the_reviews() -> None:
     ]
     tallies = tally_events(events, ZoneInfo("Asia/Almaty"))
     assert summarize(tallies, SUN, SUN).languages == {"en": 1, "ru": 1}
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [(0.0, "+0%"), (1.0, "+100%"), (-0.5, "-50%"), (0.003, "+0.3%"), (0.0001, "+<0.1%"),
+     (-0.0001, "-<0.1%")],
+)  # fmt: skip
+def test_a_change_is_never_shown_as_zero_when_it_is_not(change: float, text: str) -> None:
+    assert change_text(change) == text

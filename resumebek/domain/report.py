@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 
-from resumebek.domain.stats import WEEKDAYS, Share, Summary, Trend
+from resumebek.domain.stats import WEEKDAYS, Share, Summary, Trend, change_text
 
 _INK = "#1f2937"
 _MUTED = "#6b7280"
@@ -257,10 +257,7 @@ def _trend_text(t: Trend | None, of: str = "") -> str:
         return '<div class="t flat">&nbsp;</div>'
     arrow, css = ("▲", "up") if t.change > 0 else ("▼", "down") if t.change < 0 else ("■", "flat")
     what = f" {escape(of)}" if of else ""
-    pct = t.change * 100
-    # 396 after 395 is "+0.3%", not an arrow up beside "+0%"
-    figure = f"{pct:+.0f}%" if abs(pct) >= 1 or pct == 0 else f"{pct:+.1f}%"
-    return f'<div class="t {css}">{arrow} {figure}{what} vs day before</div>'
+    return f'<div class="t {css}">{arrow} {escape(change_text(t.change))}{what} vs day before</div>'
 
 
 def _kpi(label: str, value: str, trend: Trend | None = None, *, trend_of: str = "") -> str:
@@ -306,7 +303,7 @@ def _kv_table(title: str, mapping: Mapping[str, int | str], header: str = "count
 def render_report(summary: Summary, *, generated_at: datetime, timezone: str) -> str:
     s = summary
     trends = {t.metric: t for t in s.trend}
-    latency = _seconds_pair(s.latency_p50_ms, s.latency_p95_ms)
+    latency = _seconds_pair(s.review_latency_p50_ms, s.review_latency_p95_ms)
     kpis = "".join(
         [
             _kpi("Users", _num(s.users), trends.get("users")),

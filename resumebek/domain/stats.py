@@ -335,8 +335,8 @@ class Summary:
     heat: list[list[int]]  # [weekday][hour], Monday first
     median_score: float | None
     fallback_rate: float | None  # share of reviews made by the rules instead of the LLM
-    latency_p50_ms: int | None  # review latency: the update's arrival → review delivered
-    latency_p95_ms: int | None
+    review_latency_p50_ms: int | None  # review latency: the update's arrival → review delivered
+    review_latency_p95_ms: int | None
     llm_latency_p50_ms: int | None  # the LLM call alone (rules reviews have none)
     llm_latency_p95_ms: int | None
     thumbs_up: Share
@@ -473,8 +473,8 @@ def summarize(
         heat=heat,
         median_score=_median(total.scores),
         fallback_rate=total.sources["rules"] / analyzed if analyzed else None,
-        latency_p50_ms=_quantile(total.review_latencies, 0.50),
-        latency_p95_ms=_quantile(total.review_latencies, 0.95),
+        review_latency_p50_ms=_quantile(total.review_latencies, 0.50),
+        review_latency_p95_ms=_quantile(total.review_latencies, 0.95),
         llm_latency_p50_ms=_quantile(total.llm_latencies, 0.50),
         llm_latency_p95_ms=_quantile(total.llm_latencies, 0.95),
         thumbs_up=Share(up=up, rated=rated),
@@ -530,7 +530,7 @@ def summary_dict(s: Summary) -> dict[str, Any]:
         "hours": s.hours,
         "median_score": s.median_score,
         "fallback_rate": _ratio(s.fallback_rate),
-        "latency_ms": {"p50": s.latency_p50_ms, "p95": s.latency_p95_ms},
+        "review_latency_ms": {"p50": s.review_latency_p50_ms, "p95": s.review_latency_p95_ms},
         "llm_latency_ms": {"p50": s.llm_latency_p50_ms, "p95": s.llm_latency_p95_ms},
         "thumbs_up": share(s.thumbs_up),
         "thumbs_up_by_source": {k: share(v) for k, v in s.thumbs_by_source.items()},
@@ -568,6 +568,17 @@ def summary_dict(s: Summary) -> dict[str, Any]:
     }
 
 
+def change_text(change: float) -> str:
+    """A relative change as people read it: "+3%", "-0.4%", "+<0.1%", never "+0%" for a
+    change that is not zero (396 after 395 is a rise, however small)."""
+    pct = change * 100
+    if pct == 0 or abs(pct) >= 1:
+        return f"{pct:+.0f}%"
+    if abs(pct) >= 0.1:
+        return f"{pct:+.1f}%"
+    return ("+" if pct > 0 else "-") + "<0.1%"
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
@@ -596,8 +607,8 @@ def summary_rows(s: Summary) -> list[tuple[str, str]]:
         ("followups_failed", _fmt(s.followups_failed)),
         ("median_score", _fmt(s.median_score)),
         ("fallback_rate", _pct(s.fallback_rate)),
-        ("latency_p50_ms", _fmt(s.latency_p50_ms)),
-        ("latency_p95_ms", _fmt(s.latency_p95_ms)),
+        ("review_latency_p50_ms", _fmt(s.review_latency_p50_ms)),
+        ("review_latency_p95_ms", _fmt(s.review_latency_p95_ms)),
         ("llm_latency_p50_ms", _fmt(s.llm_latency_p50_ms)),
         ("llm_latency_p95_ms", _fmt(s.llm_latency_p95_ms)),
         ("thumbs_up", f"{_pct(s.thumbs_up.ratio)} of {s.thumbs_up.rated}"),
@@ -622,7 +633,7 @@ def summary_rows(s: Summary) -> list[tuple[str, str]]:
     # every hour, zeros too: the table and CSV carry the whole distribution, like the JSON
     rows.extend((f"hours.{h:02d}", str(n)) for h, n in enumerate(s.hours))
     for t in s.trend:
-        change = "" if t.change is None else f" ({t.change * 100:+.0f}%)"
+        change = "" if t.change is None else f" ({change_text(t.change)})"
         rows.append((f"trend.{t.metric}", f"{t.yesterday} -> {t.today}{change}"))
     rows.append(("dropped_events", _fmt(s.dropped_events)))
     rows.append(("invalid_events", _fmt(s.invalid_events)))
@@ -643,8 +654,8 @@ DAILY_COLUMNS: Sequence[str] = (
     "followups_failed",
     "median_score",
     "fallback_rate",
-    "latency_p50_ms",
-    "latency_p95_ms",
+    "review_latency_p50_ms",
+    "review_latency_p95_ms",
     "llm_latency_p50_ms",
     "llm_latency_p95_ms",
     "rated",
@@ -667,8 +678,8 @@ def daily_row(s: Summary) -> dict[str, Any]:
         "followups_failed": s.followups_failed,
         "median_score": s.median_score,
         "fallback_rate": _ratio(s.fallback_rate),
-        "latency_p50_ms": s.latency_p50_ms,
-        "latency_p95_ms": s.latency_p95_ms,
+        "review_latency_p50_ms": s.review_latency_p50_ms,
+        "review_latency_p95_ms": s.review_latency_p95_ms,
         "llm_latency_p50_ms": s.llm_latency_p50_ms,
         "llm_latency_p95_ms": s.llm_latency_p95_ms,
         "rated": s.thumbs_up.rated,
