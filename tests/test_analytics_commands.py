@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import IO
 
 import orjson
 import pytest
@@ -22,14 +23,18 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def resumebek(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def resumebek(
+    data_dir: Path, *args: str, stdout: IO[str] | int = subprocess.PIPE, timeout: float = 20
+) -> subprocess.CompletedProcess[str]:
+    """The command as an admin runs it; `stdout` may be a file or descriptor to write into."""
     env = resumebek_env(DATA_DIR=str(data_dir), TIMEZONE="Asia/Almaty", BOT_MODE="development")
     return subprocess.run(
         [PYTHON, "-m", "resumebek", *args],
         env=env,
-        capture_output=True,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=20,
+        timeout=timeout,
         check=False,
     )
 
@@ -178,16 +183,9 @@ def test_dates_at_the_ends_of_the_calendar_are_usage_errors(
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 def test_stats_to_a_full_disk_is_one_line_and_exit_2(data_dir: Path, fmt: str) -> None:
-    env = resumebek_env(DATA_DIR=str(data_dir), TIMEZONE="Asia/Almaty", BOT_MODE="development")
     with open("/dev/full", "w") as full:  # noqa: PTH123
-        done = subprocess.run(
-            [PYTHON, "-m", "resumebek", "stats", "--date", "2026-05-10", "--format", fmt],
-            env=env,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-            check=False,
+        done = resumebek(
+            data_dir, "stats", "--date", "2026-05-10", "--format", fmt, stdout=full, timeout=60
         )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[0] == "resumebek stats: No space left on device"
@@ -259,19 +257,11 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
     data_dir: Path, args: tuple[str, ...]
 ) -> None:
     """`resumebek export ... | head -1`: a closed pipe is the reader's choice, not an error."""
-    env = resumebek_env(DATA_DIR=str(data_dir), TIMEZONE="Asia/Almaty", BOT_MODE="development")
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader has gone before the first line
     try:
-        done = subprocess.run(
-            [PYTHON, "-m", "resumebek", *args, "--from", "2026-05-09", "--to", "2026-05-10"],
-            env=env,
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=20,
-            check=False,
-        )
+        span = ("--from", "2026-05-09", "--to", "2026-05-10")
+        done = resumebek(data_dir, *args, *span, stdout=write_end)
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (0, "")
