@@ -281,8 +281,8 @@ class ConsoleGateway:
                 self._out.flush()
                 return
             head = f"── {action}"
-            if message_id is not None:
-                head += f" #{message_id}"
+            if message_id is not None:  # counted from this session's start, for reading
+                head += f" #{message_id - self._first_id}"
             extras = " ".join(f"{k}={v}" for k, v in extra.items())
             lines = [f"{head} {extras}".rstrip()]
             if text:

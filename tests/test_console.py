@@ -127,6 +127,7 @@ async def test_readable_output() -> None:
         ),
     )
     text = out.getvalue()
+    assert text.startswith("── send #1\n")  # counted within the session, not the raw id
     assert "Score: 8/10" in text and "<b>" not in text
     assert "[Photo → https://x.example]" in text and "[👍 → /press rate:up:llm:en]" in text
 
