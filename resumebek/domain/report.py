@@ -257,7 +257,8 @@ def _trend_text(t: Trend | None, of: str = "") -> str:
         return '<div class="t flat">&nbsp;</div>'
     arrow, css = ("▲", "up") if t.change > 0 else ("▼", "down") if t.change < 0 else ("■", "flat")
     what = f" {escape(of)}" if of else ""
-    return f'<div class="t {css}">{arrow} {escape(change_text(t.change))}{what} vs day before</div>'
+    figure = escape(change_text(t.change))
+    return f'<div class="t {css}">{arrow} {figure}{what} vs day before</div>'
 
 
 def _kpi(label: str, value: str, trend: Trend | None = None, *, trend_of: str = "") -> str:
@@ -292,7 +293,8 @@ def _kv_table(title: str, mapping: Mapping[str, int | str], header: str = "count
     if not mapping:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(k)}</td><td class='n'>{escape(v) if isinstance(v, str) else _num(v)}</td></tr>"
+        f"<tr><td>{escape(k)}</td><td class='n'>{escape(v) if isinstance(v, str) else _num(v)}"
+        "</td></tr>"
         for k, v in mapping.items()
     )
     return (
