@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
@@ -48,10 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `resumebek export ... | head`: the reader has what it wanted
-        # Python's own flush at exit would hit the closed pipe again and print a traceback
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        from resumebek.commands.stats import discard_stdout
+
+        discard_stdout()  # Python's own flush at exit would hit the closed pipe again
         return 0
 
 

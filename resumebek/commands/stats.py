@@ -139,7 +139,7 @@ def _render(summary: Summary, fmt: str) -> str:
     return _table(summary)
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """Point stdout at /dev/null after a failed write, so the interpreter's last flush of
     what is still buffered cannot add an "Exception ignored" traceback to our one line."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         raise  # `resumebek stats | head`: the CLI treats it as a normal end
     except OSError as exc:
-        _discard_stdout()
+        discard_stdout()
         print(os_error_line("stats", exc), file=sys.stderr)
         return 2
     if summary.skipped_lines:
